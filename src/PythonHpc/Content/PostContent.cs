@@ -1,0 +1,34 @@
+using System.Collections.Concurrent;
+
+namespace PythonHpc.Content;
+
+/// <summary>
+/// The rendered HTML of posts, read from disk when asked and kept only while a feed shows them: a
+/// 10,000-post blog keeps a few hundred renderings, not ten thousand.
+/// </summary>
+internal sealed class PostContent(PostLoader loader, PostRenderer renderer)
+{
+    private readonly ConcurrentDictionary<(string Path, SourceStamp Stamp, Uri Permalink), RenderedPost> _cache = new();
+    private readonly ConcurrentDictionary<(string Path, SourceStamp Stamp, Uri Permalink), bool> _used = new();
+
+    public RenderedPost Render(Post post)
+    {
+        var key = (post.SourcePath, post.Stamp, post.Permalink);
+        _used[key] = true;
+        if (_cache.TryGetValue(key, out var rendered))
+            return rendered;
+        // The file may have changed or gone since the catalog read it; the next refresh catches up.
+        rendered = renderer.Render(post, loader.Load(post.SourcePath).Body ?? "");
+        _cache[key] = rendered;
+        return rendered;
+    }
+
+    /// <summary>Forgets every rendering not asked for since the last sweep. Call after each build.</summary>
+    public void Sweep()
+    {
+        foreach (var key in _cache.Keys)
+            if (!_used.ContainsKey(key))
+                _cache.TryRemove(key, out _);
+        _used.Clear();
+    }
+}

@@ -1,0 +1,369 @@
+using System.Text.RegularExpressions;
+using Markdig;
+using PythonHpc.Hosting;
+using YamlDotNet.RepresentationModel;
+
+namespace PythonHpc.Content;
+
+/// <summary>
+/// Reads one post file into a <see cref="Post"/>: text cleaning, front matter, dates, title, id and
+/// permalink. Every problem names the file and line; a post with an error is not published, a post
+/// with warnings is published as cleaned.
+/// </summary>
+internal sealed partial class PostLoader(SiteOptions site, ContentOptions content)
+{
+    internal sealed record Result(Post? Post, string? Body, IReadOnlyList<Problem> Problems);
+
+    public static readonly string[] Extensions = [".md", ".markdown", ".qmd", ".ipynb"];
+
+    [GeneratedRegex(@"^ {0,3}#[ \t]+(?<text>.+?)(?:[ \t]+#+)?[ \t]*$")]
+    private static partial Regex AtxHeading();
+
+    [GeneratedRegex(@"^ {0,3}=+[ \t]*$")]
+    private static partial Regex SetextUnderline();
+
+    [GeneratedRegex(@"^ {0,3}(?<fence>`{3,}|~{3,})")]
+    private static partial Regex Fence();
+
+    public string DisplayPath(string fullPath) =>
+        Path.Combine(content.PostsPath, Path.GetRelativePath(content.PostsRoot, fullPath)).Replace('\\', '/');
+
+    /// <summary>Reads <paramref name="fullPath"/>; <paramref name="defaults"/> are its folders' <c>_metadata.yml</c>.</summary>
+    public Result Load(string fullPath, FrontMatter? defaults = null)
+    {
+        var display = DisplayPath(fullPath);
+        var problems = new List<Problem>();
+        var file = new FileInfo(fullPath);
+        var text = Read(file, display, problems);
+        if (text is null)
+            return new Result(null, null, problems);
+
+        var format = FormatOf(fullPath);
+        string? yaml;
+        int yamlLine;
+        string body;
+        if (format == PostFormat.Notebook)
+        {
+            var parts = Notebook.Convert(text, display, problems);
+            if (parts is null)
+                return new Result(null, null, problems);
+            (yaml, yamlLine, body) = (parts.FrontMatter, parts.FrontMatterLine, parts.Markdown);
+        }
+        else if (!TrySplit(text, display, problems, out yaml, out yamlLine, out body))
+            return new Result(null, null, problems);
+
+        var front = FrontMatter.Parse(yaml ?? "", yaml is null ? 1 : yamlLine, defaults, display, problems);
+        if (front is null)
+            return new Result(null, null, problems);
+        // A Quarto listing page (the blog's index) lives beside posts but is not one.
+        if (front.Has("listing"))
+            return new Result(null, null, problems);
+
+        var post = Build(file, display, format, front, body, problems);
+        return new Result(post, post is null ? null : body, problems);
+    }
+
+    private string? Read(FileInfo file, string display, List<Problem> problems)
+    {
+        try
+        {
+            if (file.Length > content.MaxFileBytes)
+            {
+                problems.Add(Problem.Error(display, 1,
+                    $"file is {file.Length / 1048576.0:0.0} MB, more than Content:MaxFileBytes ({content.MaxFileBytes / 1048576.0:0.#} MB); not read"));
+                return null;
+            }
+            var text = SourceText.Decode(File.ReadAllBytes(file.FullName), display, problems);
+            if (text is not null && string.IsNullOrWhiteSpace(text))
+            {
+                problems.Add(Problem.Error(display, 1, "file is empty"));
+                return null;
+            }
+            return text;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problems.Add(Problem.Error(display, 1, "cannot read the file: " + e.Message));
+            return null;
+        }
+    }
+
+    private static PostFormat FormatOf(string path) => Path.GetExtension(path).ToLowerInvariant() switch
+    {
+        ".ipynb" => PostFormat.Notebook,
+        ".qmd" => PostFormat.Quarto,
+        _ => PostFormat.Markdown,
+    };
+
+    /// <summary>Front matter is a block between a first line <c>---</c> and a line <c>---</c> or <c>...</c>.</summary>
+    private static bool TrySplit(string text, string display, List<Problem> problems, out string? yaml, out int yamlLine, out string body)
+    {
+        yaml = null;
+        yamlLine = 0;
+        body = text;
+        if (!(text.StartsWith("---\n", StringComparison.Ordinal) || text.StartsWith("--- \n", StringComparison.Ordinal)))
+            return true;
+        var start = text.IndexOf('\n') + 1;
+        var position = start;
+        while (position < text.Length)
+        {
+            var end = text.IndexOf('\n', position);
+            var line = (end < 0 ? text.AsSpan(position) : text.AsSpan(position, end - position)).TrimEnd();
+            if (line is "---" or "...")
+            {
+                yaml = text[start..position];
+                yamlLine = 2;
+                body = end < 0 ? "" : text[(end + 1)..];
+                return true;
+            }
+            if (end < 0)
+                break;
+            position = end + 1;
+        }
+        problems.Add(Problem.Error(display, 1, "front matter starts with '---' on line 1 but is never closed by a '---' line"));
+        return false;
+    }
+
+    private Post? Build(FileInfo file, string display, PostFormat format, FrontMatter front, string body, List<Problem> problems)
+    {
+        var relative = Path.GetRelativePath(content.PostsRoot, file.FullName).Replace('\\', '/');
+        var key = KeyOf(relative);
+        var errors = problems.Count(p => p.Severity == Severity.Error);
+
+        var (title, fromHeading) = TitleOf(front, body, key, display, problems);
+        var date = DateOf(front, file, key, display, problems);
+        var updated = UpdatedOf(front, date, display, problems);
+        var slug = front.Text(display, problems, "slug") is { } s && s.Trim().Length > 0 ? s.Trim() : Slug.From(PostDate.WithoutPrefix(key));
+        var permalink = Permalink(relative, key, slug, date);
+
+        if (problems.Count(p => p.Severity == Severity.Error) > errors)
+            return null;
+        return new Post
+        {
+            SourcePath = file.FullName,
+            RelativePath = relative,
+            Key = key,
+            Id = IdOf(front, key, date, display, problems),
+            Title = title,
+            TitleFromHeading = fromHeading,
+            Date = date,
+            Updated = updated,
+            Categories = Distinct([.. front.List(display, problems, "categories"), .. front.List(display, problems, "tags")]),
+            Authors = AuthorsOf(front, display, problems),
+            Description = DescriptionOf(front, display, problems),
+            Draft = DraftOf(front, display, problems),
+            Image = ImageOf(front, permalink, display, problems),
+            Slug = slug,
+            Aliases = front.List(display, problems, "aliases"),
+            Permalink = permalink,
+            Format = format,
+            Stamp = SourceStamp.Of(file),
+        };
+    }
+
+    /// <summary>The file's stem; for <c>welcome/index.qmd</c> the folder's name, as Quarto blogs name posts by folder.</summary>
+    internal static string KeyOf(string relative)
+    {
+        var stem = Path.GetFileNameWithoutExtension(relative);
+        var folder = Path.GetDirectoryName(relative);
+        return stem.Equals("index", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrEmpty(folder)
+            ? Path.GetFileName(folder)
+            : stem;
+    }
+
+    private static (string Title, bool FromHeading) TitleOf(FrontMatter front, string body, string key, string display, List<Problem> problems)
+    {
+        var title = front.Text(display, problems, "title");
+        if (!string.IsNullOrWhiteSpace(title))
+            return (Collapse(title), false);
+        if (FirstHeading(body) is { } heading)
+            return (heading, true);
+        var name = PostDate.WithoutPrefix(key).Replace('-', ' ').Replace('_', ' ').Trim();
+        return (name.Length == 0 ? key : char.ToUpperInvariant(name[0]) + name[1..], false);
+    }
+
+    /// <summary>The text of the body's first level-1 heading (ATX or setext), outside fenced code.</summary>
+    internal static string? FirstHeading(string body)
+    {
+        var lines = body.Split('\n');
+        string? fence = null;
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var f = Fence().Match(lines[i]);
+            if (f.Success)
+            {
+                var marker = f.Groups["fence"].Value;
+                if (fence is null)
+                    fence = marker;
+                else if (marker[0] == fence[0] && marker.Length >= fence.Length && lines[i].Trim().Length == marker.Length)
+                    fence = null;
+                continue;
+            }
+            if (fence is not null)
+                continue;
+            var m = AtxHeading().Match(lines[i]);
+            if (m.Success)
+                return PlainText(m.Groups["text"].Value);
+            if (lines[i].Trim().Length > 0 && i + 1 < lines.Length && SetextUnderline().IsMatch(lines[i + 1]))
+                return PlainText(lines[i]);
+        }
+        return null;
+    }
+
+    private static string? PlainText(string markdown)
+    {
+        var text = Collapse(Markdown.ToPlainText(markdown));
+        return text.Length == 0 ? null : text;
+    }
+
+    private DateTimeOffset DateOf(FrontMatter front, FileInfo file, string key, string display, List<Problem> problems)
+    {
+        var modified = TimeZoneInfo.ConvertTime(new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero), site.Zone);
+        var node = front.Get("date");
+        var text = front.Text(display, problems, "date");
+        if (text is null)
+        {
+            if (PostDate.FromFileName(key, site.Zone) is { } named)
+                return named;
+            problems.Add(Problem.Warning(display, 1, "no date in the front matter or the file name; using the file's modification time"));
+            return modified;
+        }
+        switch (text.Trim().ToLowerInvariant())
+        {
+            case "last-modified":
+                return modified;
+            case "today" or "now":
+                problems.Add(Problem.Warning(display, front.LineOf(node!), $"date '{text}' changes every day; using the file's modification time"));
+                return modified;
+        }
+        if (PostDate.TryParse(text, site.Zone, out var date, out var error))
+            return date;
+        problems.Add(Problem.Error(display, front.LineOf(node!), "date: " + error));
+        return default;
+    }
+
+    private DateTimeOffset UpdatedOf(FrontMatter front, DateTimeOffset date, string display, List<Problem> problems)
+    {
+        string[] keys = ["date-modified", "lastmod", "updated", "last_modified_at", "modified"];
+        var text = front.Text(display, problems, keys);
+        if (text is null || text.Trim().Equals("last-modified", StringComparison.OrdinalIgnoreCase))
+            return date;
+        if (PostDate.TryParse(text, site.Zone, out var updated, out var error))
+            return updated > date ? updated : date;
+        problems.Add(Problem.Warning(display, front.LineOf(front.Get(keys)!), "modified date ignored: " + error));
+        return date;
+    }
+
+    private Uri Permalink(string relative, string key, string slug, DateTimeOffset date)
+    {
+        var path = Path.ChangeExtension(relative, null)!;
+        var expanded = content.Permalink
+            .Replace("{path}", EscapePath(path), StringComparison.Ordinal)
+            .Replace("{stem}", Uri.EscapeDataString(key), StringComparison.Ordinal)
+            .Replace("{slug}", EscapePath(slug), StringComparison.Ordinal)
+            .Replace("{yyyy}", date.Year.ToString("D4", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("{mm}", date.Month.ToString("D2", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("{dd}", date.Day.ToString("D2", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        return new Uri(site.BaseUri, expanded);
+    }
+
+    private static string EscapePath(string path) => string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
+
+    /// <summary>
+    /// A tag URI (RFC 4151): <c>tag:example.org,2025-09-15:python-for-hpc</c>. It is made of the base
+    /// URL's host and path, the date and the file's name, so it survives a new title, an edited
+    /// body or a move from http to https. The date is the one in the file name when there is one,
+    /// so fixing the front matter's date does not change the id either. <c>id:</c> overrides it.
+    /// </summary>
+    private string IdOf(FrontMatter front, string key, DateTimeOffset date, string display, List<Problem> problems)
+    {
+        var prefix = site.BaseUri.AbsolutePath.Trim('/');
+        var day = (PostDate.FromFileName(key, site.Zone) ?? date).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var name = EscapePath(PostDate.WithoutPrefix(key));
+        var given = front.Text(display, problems, "id")?.Trim();
+        if (!string.IsNullOrEmpty(given))
+        {
+            if (Uri.TryCreate(given, UriKind.Absolute, out var uri) && given.Contains(':') && !given.StartsWith('/'))
+                return uri.OriginalString;
+            name = EscapePath(given);
+        }
+        return $"tag:{site.BaseUri.IdnHost.ToLowerInvariant()},{day}:{(prefix.Length > 0 ? prefix + "/" : "")}{name}";
+    }
+
+    /// <summary>Authors as strings, lists, Quarto's <c>- name: …</c> objects, or <c>name: {given, family}</c>.</summary>
+    private static List<string> AuthorsOf(FrontMatter front, string display, List<Problem> problems)
+    {
+        var node = front.Get("author", "authors");
+        var names = new List<string>();
+        void Add(YamlNode item)
+        {
+            if (NameOf(item) is { } name)
+                names.Add(name);
+            else
+                problems.Add(Problem.Warning(display, front.LineOf(item), "an author without a name; ignored"));
+        }
+        if (node is YamlSequenceNode list)
+            foreach (var item in list)
+                Add(item);
+        else if (node is YamlScalarNode scalar && FrontMatter.IsNull(scalar))
+            return names;
+        else if (node is not null)
+            Add(node);
+        return Distinct(names);
+    }
+
+    private static readonly string[] NameParts = ["given", "family"];
+
+    private static string? NameOf(YamlNode node) => node switch
+    {
+        YamlScalarNode s when !FrontMatter.IsNull(s) && !string.IsNullOrWhiteSpace(s.Value) => Collapse(s.Value),
+        YamlMappingNode m when m.Children.TryGetValue(new YamlScalarNode("name"), out var name) => NameOf(name),
+        YamlMappingNode m when m.Children.TryGetValue(new YamlScalarNode("literal"), out var literal) => NameOf(literal),
+        YamlMappingNode m => string.Join(' ', NameParts
+            .Select(k => m.Children.TryGetValue(new YamlScalarNode(k), out var v) ? NameOf(v) : null)
+            .OfType<string>()) is { Length: > 0 } joined ? joined : null,
+        _ => null,
+    };
+
+    /// <summary>Quarto renders <c>description</c> as Markdown; feeds want it as text.</summary>
+    private static string? DescriptionOf(FrontMatter front, string display, List<Problem> problems)
+    {
+        var text = front.Text(display, problems, "description", "summary");
+        return string.IsNullOrWhiteSpace(text) ? null : PlainText(text);
+    }
+
+    private static bool DraftOf(FrontMatter front, string display, List<Problem> problems)
+    {
+        static bool Yes(string? v) => v?.Trim().ToLowerInvariant() is "true" or "yes" or "on";
+        static bool No(string? v) => v?.Trim().ToLowerInvariant() is "false" or "no" or "off";
+        // Jekyll marks an unpublished post with published: false.
+        return Yes(front.Text(display, problems, "draft")) || No(front.Text(display, problems, "published"));
+    }
+
+    private static Uri? ImageOf(FrontMatter front, Uri permalink, string display, List<Problem> problems)
+    {
+        var node = front.Get("image");
+        var text = front.Text(display, problems, "image")?.Trim();
+        if (string.IsNullOrEmpty(text))
+            return null;
+        if (Uri.TryCreate(permalink, text, out var uri) && uri.Scheme is "http" or "https")
+            return uri;
+        problems.Add(Problem.Warning(display, front.LineOf(node!), $"image '{text}' is not a usable URL; ignored"));
+        return null;
+    }
+
+    private static List<string> Distinct(IEnumerable<string> values)
+    {
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var result = new List<string>();
+        foreach (var value in values)
+        {
+            var v = Collapse(value);
+            if (v.Length > 0 && seen.Add(v))
+                result.Add(v);
+        }
+        return result;
+    }
+
+    private static string Collapse(string text) => string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+}

@@ -1,0 +1,125 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace PythonHpc.Content;
+
+/// <summary>
+/// Rewrites the Quarto and Hugo syntax that Markdown renderers and feed readers cannot show, before
+/// Markdig sees the text. Line by line, leaving fenced code alone:
+/// <list type="bullet">
+/// <item><c>{{&lt; video URL &gt;}}</c>, Hugo's <c>{{&lt; youtube ID &gt;}}</c> and <c>{{&lt; vimeo ID &gt;}}</c> become a linked thumbnail;</item>
+/// <item><c>{{&lt; kbd … &gt;}}</c> becomes inline code; every other shortcode (<c>pagebreak</c>, <c>include</c>, <c>embed</c>, …) is dropped;</item>
+/// <item>executable cells (<c>```{python}</c>) become ordinary fenced code in that language, without their <c>#|</c> option lines.</item>
+/// </list>
+/// Callouts (<c>::: {.callout-note}</c>) are handled on the syntax tree by <see cref="CalloutExtension"/>.
+/// </summary>
+internal static partial class QuartoSyntax
+{
+    [GeneratedRegex(@"^(?<indent> {0,3})(?<fence>`{3,}|~{3,})(?<info>.*)$")]
+    private static partial Regex FenceLine();
+
+    [GeneratedRegex(@"^\s*\{\s*\.?(?<lang>[\w+#.-]+)[^}]*\}\s*$")]
+    private static partial Regex ExecutableInfo();
+
+    [GeneratedRegex(@"^\s*\{=(?<format>[\w-]+)\}\s*$")]
+    private static partial Regex RawInfo();
+
+    [GeneratedRegex(@"\{\{(?<open><|%)\s*(?<name>/?[\w-]+)(?<args>.*?)\s*(?:>|%)\}\}")]
+    private static partial Regex Shortcode();
+
+    [GeneratedRegex(@"""(?<q>[^""]*)""|'(?<q>[^']*)'|(?<w>[^\s""']+)")]
+    private static partial Regex Argument();
+
+    public static string Preprocess(string markdown)
+    {
+        var fenced = markdown.Contains("```", StringComparison.Ordinal) || markdown.Contains("~~~", StringComparison.Ordinal);
+        if (!markdown.Contains("{{", StringComparison.Ordinal) && !(fenced && markdown.Contains('{')))
+            return markdown;
+        var output = new StringBuilder(markdown.Length);
+        string? fence = null;
+        // Inside a fence: "code" copies, "raw" copies without the fence (pandoc's ```{=html}), "drop" leaves out (```{=latex}).
+        var mode = "code";
+        var inOptions = false;
+        foreach (var line in markdown.Split('\n'))
+        {
+            var f = FenceLine().Match(line);
+            if (fence is null && f.Success && !(f.Groups["fence"].Value[0] == '`' && f.Groups["info"].Value.Contains('`')))
+            {
+                fence = f.Groups["fence"].Value;
+                var info = f.Groups["info"].Value;
+                var raw = RawInfo().Match(info);
+                var exec = ExecutableInfo().Match(info);
+                mode = raw.Success ? (raw.Groups["format"].Value.Equals("html", StringComparison.OrdinalIgnoreCase) ? "raw" : "drop") : "code";
+                inOptions = exec.Success;
+                if (mode == "code")
+                    output.Append(exec.Success ? f.Groups["indent"].Value + fence + exec.Groups["lang"].Value : line).Append('\n');
+                continue;
+            }
+            if (fence is not null)
+            {
+                var closes = f.Success && f.Groups["fence"].Value[0] == fence[0] && f.Groups["fence"].Value.Length >= fence.Length && f.Groups["info"].Value.Trim().Length == 0;
+                if (closes)
+                    fence = null;
+                else if (inOptions && line.TrimStart().StartsWith("#|", StringComparison.Ordinal))
+                    continue;
+                inOptions = false;
+                if (mode == "code" || (mode == "raw" && !closes))
+                    output.Append(line).Append('\n');
+                continue;
+            }
+            output.Append(line.Contains("{{", StringComparison.Ordinal) ? ReplaceShortcodes(line) : line).Append('\n');
+        }
+        output.Length--;
+        return output.ToString();
+    }
+
+    private static string ReplaceShortcodes(string line) =>
+        Shortcode().Replace(line, m => InCodeSpan(line, m.Index) ? m.Value : Replacement(m));
+
+    /// <summary>An odd number of backticks before a position means it is inside inline code, which shows shortcodes as written.</summary>
+    private static bool InCodeSpan(string line, int index) => line.AsSpan(0, index).Count('`') % 2 == 1;
+
+    private static string Replacement(Match m)
+    {
+        var args = Argument().Matches(m.Groups["args"].Value)
+            .Select(a => a.Groups["q"].Success ? a.Groups["q"].Value : a.Groups["w"].Value)
+            .ToList();
+        var positional = args.Where(a => !a.Contains('=')).ToList();
+        string? Named(string key) => args.Select(a => a.Split('=', 2)).Where(kv => kv.Length == 2 && kv[0] == key)
+            .Select(kv => kv[1].Trim('"', '\'')).FirstOrDefault();
+        var title = Named("title");
+        return m.Groups["name"].Value.ToLowerInvariant() switch
+        {
+            "video" => VideoMarkdown(positional.FirstOrDefault() ?? Named("src"), title),
+            "youtube" => VideoMarkdown(Video.YouTubeVideo(positional.FirstOrDefault() ?? Named("id") ?? "").WatchUrl.AbsoluteUri, title),
+            "vimeo" => VideoMarkdown(Video.VimeoVideo(positional.FirstOrDefault() ?? Named("id") ?? "").WatchUrl.AbsoluteUri, title),
+            "kbd" when positional.Count > 0 => "`" + string.Join(' ', positional).Replace("`", "", StringComparison.Ordinal) + "`",
+            _ => "",
+        };
+    }
+
+    /// <summary>A thumbnail image linked to the watch page, as Markdown (Markdig then writes and escapes the HTML).</summary>
+    internal static string VideoMarkdown(string? url, string? title)
+    {
+        if (string.IsNullOrWhiteSpace(url))
+            return "";
+        var label = EscapeLabel(string.IsNullOrWhiteSpace(title) ? "Watch the video" : title);
+        var video = Video.Recognize(url);
+        if (video?.Thumbnail is { } thumbnail)
+            return $"[![{label}](<{thumbnail.AbsoluteUri}>)](<{video.WatchUrl.AbsoluteUri}>)";
+        var target = video?.WatchUrl.AbsoluteUri ?? url.Trim();
+        return $"[▶ {label}](<{target.Replace("<", "%3C", StringComparison.Ordinal).Replace(">", "%3E", StringComparison.Ordinal).Replace(" ", "%20", StringComparison.Ordinal)}>)";
+    }
+
+    private static string EscapeLabel(string text)
+    {
+        var escaped = new StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            if (c is '[' or ']' or '\\' or '*' or '_' or '`' or '<' or '>' or '!')
+                escaped.Append('\\');
+            escaped.Append(c);
+        }
+        return escaped.ToString();
+    }
+}

@@ -1,0 +1,65 @@
+using System.Collections.Concurrent;
+using PythonHpc.Content;
+using PythonHpc.Hosting;
+
+namespace PythonHpc.Feeds;
+
+/// <summary>
+/// Published posts in, feed files out: the main feed and one per category, each as RSS 2.0,
+/// Atom 1.0 and JSON Feed 1.1. Only the posts some feed shows are rendered.
+/// </summary>
+internal sealed class FeedBuilder(SiteOptions site, FeedsOptions options)
+{
+    private readonly RssFeedWriter _rss = new(site);
+    private readonly AtomFeedWriter _atom = new(site);
+    private readonly JsonFeedWriter _json = new(site);
+
+    /// <param name="published">Newest first, as <see cref="CatalogSnapshot.PublishedAt"/> gives them.</param>
+    public IReadOnlyList<FeedDocument> Build(IReadOnlyList<Post> published, Func<Post, RenderedPost> render)
+    {
+        var plans = Plan(published);
+        var needed = plans.SelectMany(p => p.Posts).Distinct().ToList();
+        var rendered = new ConcurrentDictionary<Post, RenderedPost>(ReferenceEqualityComparer.Instance);
+        Parallel.ForEach(needed, post => rendered[post] = render(post));
+
+        var documents = new ConcurrentBag<FeedDocument>();
+        Parallel.ForEach(plans, plan =>
+        {
+            var feed = new Feed(plan.Title, plan.Description, plan.Folder, site.BaseUri,
+                [.. plan.Posts.Select(p => new FeedItem(p, rendered[p]))]);
+            foreach (var document in Write(feed))
+                documents.Add(document);
+        });
+        return [.. documents.OrderBy(d => d.Path, StringComparer.Ordinal)];
+    }
+
+    private sealed record FeedPlan(string Title, string Description, string Folder, IReadOnlyList<Post> Posts);
+
+    private List<FeedPlan> Plan(IReadOnlyList<Post> published)
+    {
+        var plans = new List<FeedPlan> { new(site.Title, site.Description, "", [.. published.Take(options.MaxItems)]) };
+        var categories = new Dictionary<string, (string Name, List<Post> Posts)>(StringComparer.Ordinal);
+        foreach (var post in published)
+        {
+            foreach (var category in post.Categories)
+            {
+                var slug = Slug.From(category);
+                if (!categories.TryGetValue(slug, out var group))
+                    categories[slug] = group = (category, []);
+                if (group.Posts.Count < options.MaxItems && (group.Posts.Count == 0 || !ReferenceEquals(group.Posts[^1], post)))
+                    group.Posts.Add(post);
+            }
+        }
+        foreach (var (slug, (name, posts)) in categories)
+            plans.Add(new FeedPlan($"{site.Title}: {name}", $"Posts in {name} from {site.Title}", $"categories/{slug}/", posts));
+        return plans;
+    }
+
+    private IEnumerable<FeedDocument> Write(Feed feed)
+    {
+        Uri Self(string file) => new(site.BaseUri, feed.Folder + file);
+        yield return new FeedDocument(feed.Folder + "feed.xml", RssFeedWriter.ContentType, _rss.Write(feed, Self("feed.xml")));
+        yield return new FeedDocument(feed.Folder + "atom.xml", AtomFeedWriter.ContentType, _atom.Write(feed, Self("atom.xml")));
+        yield return new FeedDocument(feed.Folder + "feed.json", JsonFeedWriter.ContentType, _json.Write(feed, Self("feed.json")));
+    }
+}

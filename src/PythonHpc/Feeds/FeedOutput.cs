@@ -1,0 +1,89 @@
+namespace PythonHpc.Feeds;
+
+/// <summary>
+/// Writes built feeds into a folder for static hosting. A file is replaced only when its bytes
+/// change, and then atomically (written beside it, flushed, renamed over it), so a web server never
+/// serves half a feed and an unchanged feed keeps its modification time. A manifest of the files
+/// written lets the next run remove the feeds of categories that no longer exist, and nothing else.
+/// </summary>
+internal static class FeedOutput
+{
+    private const string Manifest = ".pythonhpc-feeds";
+
+    internal sealed record Outcome(int Written, int Unchanged, int Removed, IReadOnlyDictionary<string, DateTimeOffset> LastModified);
+
+    public static Outcome Write(string folder, IReadOnlyList<FeedDocument> documents)
+    {
+        folder = Path.GetFullPath(folder);
+        Directory.CreateDirectory(folder);
+        var lastModified = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        var written = 0;
+        foreach (var document in documents)
+        {
+            var path = Path.Combine(folder, document.Path);
+            if (!SameBytes(path, document.Bytes))
+            {
+                Replace(path, document.Bytes);
+                written++;
+            }
+            lastModified[document.Path] = new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero);
+        }
+        var removed = RemoveStale(folder, documents);
+        Replace(Path.Combine(folder, Manifest), System.Text.Encoding.UTF8.GetBytes(string.Join('\n', documents.Select(d => d.Path)) + "\n"));
+        return new Outcome(written, documents.Count - written, removed, lastModified);
+    }
+
+    /// <summary>Writes <paramref name="bytes"/> to a temporary file in the same folder, then renames it over <paramref name="path"/> (atomic on POSIX).</summary>
+    public static void Replace(string path, byte[] bytes)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temporary = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+    }
+
+    private static bool SameBytes(string path, byte[] bytes)
+    {
+        var file = new FileInfo(path);
+        return file.Exists && file.Length == bytes.Length && File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes);
+    }
+
+    private static int RemoveStale(string folder, IReadOnlyList<FeedDocument> documents)
+    {
+        var manifest = Path.Combine(folder, Manifest);
+        if (!File.Exists(manifest))
+            return 0;
+        var current = documents.Select(d => d.Path).ToHashSet(StringComparer.Ordinal);
+        var removed = 0;
+        foreach (var line in File.ReadAllLines(manifest))
+        {
+            // Only relative paths below the folder, as this class wrote them; a tampered manifest deletes nothing outside.
+            if (line.Length == 0 || current.Contains(line) || Path.IsPathRooted(line) || line.Split('/').Contains(".."))
+                continue;
+            var path = Path.Combine(folder, line);
+            if (!File.Exists(path))
+                continue;
+            File.Delete(path);
+            removed++;
+            var directory = Path.GetDirectoryName(path);
+            while (directory is not null && directory.Length > folder.Length && Directory.Exists(directory) && !Directory.EnumerateFileSystemEntries(directory).Any())
+            {
+                Directory.Delete(directory);
+                directory = Path.GetDirectoryName(directory);
+            }
+        }
+        return removed;
+    }
+}

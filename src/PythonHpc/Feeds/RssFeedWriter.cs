@@ -1,0 +1,62 @@
+using System.ServiceModel.Syndication;
+using System.Xml;
+using PythonHpc.Hosting;
+
+namespace PythonHpc.Feeds;
+
+/// <summary>
+/// RSS 2.0 (rssboard.org/rss-specification) through System.ServiceModel.Syndication, with what that
+/// formatter leaves out added as extensions: the full HTML in <c>content:encoded</c> (the formatter's
+/// own <c>a10:content</c> is ignored by RSS readers), <c>dc:creator</c> for authors known only by name
+/// (<c>&lt;author&gt;</c> must be an email address), and dates with a numeric zone.
+/// </summary>
+internal sealed class RssFeedWriter(SiteOptions site)
+{
+    public const string ContentType = "application/rss+xml; charset=utf-8";
+
+    public byte[] Write(Feed feed, Uri self)
+    {
+        var channel = new Channel(feed) { Language = site.Language, Generator = "pythonhpc" };
+        channel.Links.Add(new SyndicationLink(self, "self", null, "application/rss+xml", 0));
+        channel.AttributeExtensions.Add(new XmlQualifiedName("content", "http://www.w3.org/2000/xmlns/"), FeedXml.ContentNamespace);
+        channel.AttributeExtensions.Add(new XmlQualifiedName("dc", "http://www.w3.org/2000/xmlns/"), FeedXml.DublinCoreNamespace);
+        channel.Items = feed.Items.Select(i => new Item(i));
+        return FeedXml.Write(w => new Rss20FeedFormatter(channel).WriteTo(w));
+    }
+
+    private sealed class Channel(Feed feed) : SyndicationFeed(feed.Title, feed.Description, feed.Home)
+    {
+        protected override void WriteElementExtensions(XmlWriter writer, string version)
+        {
+            base.WriteElementExtensions(writer, version);
+            writer.WriteElementString("pubDate", FeedXml.Rfc822(feed.Published));
+            writer.WriteElementString("lastBuildDate", FeedXml.Rfc822(feed.Updated));
+        }
+    }
+
+    private sealed class Item : SyndicationItem
+    {
+        private readonly FeedItem _item;
+
+        public Item(FeedItem item)
+            : base(item.Post.Title, item.Content.Summary, item.Post.Permalink, item.Post.Id, default)
+        {
+            _item = item;
+            foreach (var category in item.Post.Categories)
+                Categories.Add(new SyndicationCategory(category));
+        }
+
+        protected override void WriteElementExtensions(XmlWriter writer, string version)
+        {
+            base.WriteElementExtensions(writer, version);
+            writer.WriteElementString("pubDate", FeedXml.Rfc822(_item.Post.Date));
+            foreach (var author in _item.Post.Authors)
+                writer.WriteElementString("dc", "creator", FeedXml.DublinCoreNamespace, author);
+            // content:encoded (web.resource.org/rss/1.0/modules/content/) holds the entity-free HTML in CDATA;
+            // the writer splits any "]]>" inside into two sections.
+            writer.WriteStartElement("content", "encoded", FeedXml.ContentNamespace);
+            writer.WriteCData(_item.Content.Html);
+            writer.WriteEndElement();
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using PythonHpc.Content;
+using PythonHpc.Feeds;
+
+namespace PythonHpc.Hosting;
+
+/// <summary>Configuration that cannot be used, with one message per problem, each naming its key.</summary>
+internal sealed class ConfigurationException(IReadOnlyList<string> errors) : Exception(string.Join(Environment.NewLine, errors))
+{
+    public IReadOnlyList<string> Errors { get; } = errors;
+}
+
+/// <summary>
+/// Every configuration section, bound and validated once at start. Sources, later ones winning:
+/// the defaults in the options classes (what a bare <c>dotnet run</c> uses), <c>appsettings.json</c>
+/// in the working folder, environment variables <c>PYTHONHPC_Section__Key</c>, command-line options.
+/// </summary>
+internal sealed record AppSettings(SiteOptions Site, ContentOptions Content, FeedsOptions Feeds, HttpOptions Http)
+{
+    public const string EnvironmentPrefix = "PYTHONHPC_";
+    public const string File = "appsettings.json";
+
+    /// <summary>The configuration the command-line tools read: the service's sources, without a host.</summary>
+    public static IConfiguration Sources(IReadOnlyDictionary<string, string?> overrides)
+    {
+        try
+        {
+            return new ConfigurationBuilder()
+                .AddJsonFile(Path.GetFullPath(File), optional: true, reloadOnChange: false)
+                .AddEnvironmentVariables(EnvironmentPrefix)
+                .AddInMemoryCollection(overrides)
+                .Build();
+        }
+        catch (InvalidDataException e)
+        {
+            throw FromFileError(e);
+        }
+    }
+
+    /// <summary>A broken appsettings.json, reported as FILE:LINE like a broken post.</summary>
+    public static ConfigurationException FromFileError(InvalidDataException e)
+    {
+        var line = e.InnerException is System.Text.Json.JsonException json && json.LineNumber is { } n ? n + 1 : 1;
+        return new ConfigurationException([$"{File}:{line}: error: {e.InnerException?.Message ?? e.Message}"]);
+    }
+
+    public static AppSettings Load(IConfiguration configuration)
+    {
+        var errors = new List<string>();
+        var settings = new AppSettings(
+            Bind<SiteOptions>(configuration, SiteOptions.Section, errors),
+            Bind<ContentOptions>(configuration, ContentOptions.Section, errors),
+            Bind<FeedsOptions>(configuration, FeedsOptions.Section, errors),
+            Bind<HttpOptions>(configuration, HttpOptions.Section, errors));
+        if (errors.Count == 0)
+        {
+            errors.AddRange(settings.Site.Validate());
+            errors.AddRange(settings.Content.Validate());
+            errors.AddRange(settings.Feeds.Validate());
+            errors.AddRange(settings.Http.Validate());
+        }
+        return errors.Count == 0 ? settings : throw new ConfigurationException(errors);
+    }
+
+    private static T Bind<T>(IConfiguration configuration, string section, List<string> errors) where T : new()
+    {
+        try
+        {
+            // Unknown keys are errors: a misspelt key (Site:BaseURI) silently keeping its default is worse.
+            return configuration.GetSection(section).Get<T>(o => o.ErrorOnUnknownConfiguration = true) ?? new T();
+        }
+        catch (InvalidOperationException e)
+        {
+            var message = e.Message.Contains("were not found", StringComparison.Ordinal)
+                ? $"{section}: unknown key in {e.Message[(e.Message.LastIndexOf(':') + 1)..].Trim()}"
+                : e.Message;
+            errors.Add(message);
+            return new T();
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using PythonHpc.Content;
+using PythonHpc.Feeds;
+using PythonHpc.Hosting;
+
+return await CommandLine.RunAsync(CommandLine.Create(RunServiceAsync), args);
+
+static async Task<int> RunServiceAsync(IReadOnlyDictionary<string, string?> overrides)
+{
+    WebApplication app;
+    try
+    {
+        app = Program.BuildService(overrides);
+    }
+    catch (ConfigurationException e)
+    {
+        foreach (var error in e.Errors)
+            Console.Error.WriteLine(error.Contains(": error: ", StringComparison.Ordinal) ? error : "error: " + error);
+        return CommandLine.ConfigurationError;
+    }
+    await app.RunAsync();
+    return CommandLine.Success;
+}
+
+internal partial class Program
+{
+    /// <summary>The service: feeds and HTTP, configured from the working folder, the environment and <paramref name="overrides"/>.</summary>
+    internal static WebApplication BuildService(IReadOnlyDictionary<string, string?> overrides)
+    {
+        WebApplicationBuilder builder;
+        try
+        {
+            builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Directory.GetCurrentDirectory() });
+        }
+        catch (InvalidDataException e)
+        {
+            throw AppSettings.FromFileError(e);
+        }
+        builder.Configuration.AddEnvironmentVariables(AppSettings.EnvironmentPrefix).AddInMemoryCollection(overrides);
+        var settings = AppSettings.Load(builder.Configuration);
+        builder.WebHost.UseUrls(settings.Http.Urls.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+
+        builder.Services
+            .AddSingleton(settings.Site).AddSingleton(settings.Content).AddSingleton(settings.Feeds).AddSingleton(settings.Http)
+            .AddSingleton(TimeProvider.System)
+            .AddContent()
+            .AddFeeds();
+
+        var app = builder.Build();
+        app.MapHealth();
+        app.MapFeeds();
+        return app;
+    }
+}
