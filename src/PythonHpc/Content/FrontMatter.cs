@@ -32,14 +32,22 @@ internal sealed class FrontMatter
         if (string.IsNullOrWhiteSpace(yaml))
             return new FrontMatter(new YamlMappingNode(), firstLine - 1, defaults);
         var stream = new YamlStream();
+        var parser = new TrackingParser(new Parser(new StringReader(yaml)));
         try
         {
-            stream.Load(new StringReader(yaml));
+            stream.Load(parser);
         }
         catch (YamlException e)
         {
             var line = firstLine - 1 + (int)Math.Max(e.Start.Line, 1);
             problems.Add(Problem.Error(file, line, "front matter is not valid YAML: " + Describe(e)));
+            return null;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet throws these for some malformed input (an unclosed flow sequence); the line is
+            // where the last good event ended.
+            problems.Add(Problem.Error(file, firstLine - 1 + (int)Math.Max(parser.LastLine, 1), "front matter is not valid YAML: " + e.Message));
             return null;
         }
         if (stream.Documents.Count == 0)
@@ -125,6 +133,22 @@ internal sealed class FrontMatter
         YamlMappingNode map => map.Children.Any(c => ReferenceEquals(c.Value, node) || Contains(c.Value, node)),
         _ => false,
     };
+
+    /// <summary>Remembers where parsing got to, for exceptions that carry no position.</summary>
+    private sealed class TrackingParser(IParser inner) : IParser
+    {
+        public long LastLine { get; private set; }
+
+        public YamlDotNet.Core.Events.ParsingEvent? Current => inner.Current;
+
+        public bool MoveNext()
+        {
+            var moved = inner.MoveNext();
+            if (inner.Current is { } current)
+                LastLine = current.End.Line;
+            return moved;
+        }
+    }
 
     private static string Describe(YamlException e)
     {

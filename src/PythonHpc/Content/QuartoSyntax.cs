@@ -27,7 +27,7 @@ internal static partial class QuartoSyntax
     [GeneratedRegex(@"\{\{(?<open><|%)\s*(?<name>/?[\w-]+)(?<args>.*?)\s*(?:>|%)\}\}")]
     private static partial Regex Shortcode();
 
-    [GeneratedRegex(@"""(?<q>[^""]*)""|'(?<q>[^']*)'|(?<w>[^\s""']+)")]
+    [GeneratedRegex(@"(?<key>[\w-]+)=(?:""(?<value>[^""]*)""|'(?<value>[^']*)'|(?<value>[^\s""']*))|""(?<word>[^""]*)""|'(?<word>[^']*)'|(?<word>[^\s""']+)")]
     private static partial Regex Argument();
 
     public static string Preprocess(string markdown)
@@ -81,18 +81,22 @@ internal static partial class QuartoSyntax
 
     private static string Replacement(Match m)
     {
-        var args = Argument().Matches(m.Groups["args"].Value)
-            .Select(a => a.Groups["q"].Success ? a.Groups["q"].Value : a.Groups["w"].Value)
-            .ToList();
-        var positional = args.Where(a => !a.Contains('=')).ToList();
-        string? Named(string key) => args.Select(a => a.Split('=', 2)).Where(kv => kv.Length == 2 && kv[0] == key)
-            .Select(kv => kv[1].Trim('"', '\'')).FirstOrDefault();
-        var title = Named("title");
+        var positional = new List<string>();
+        var named = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (Match a in Argument().Matches(m.Groups["args"].Value))
+        {
+            if (a.Groups["key"].Success)
+                named.TryAdd(a.Groups["key"].Value, a.Groups["value"].Value);
+            else
+                positional.Add(a.Groups["word"].Value);
+        }
+        var first = positional.FirstOrDefault();
+        var title = named.GetValueOrDefault("title");
         return m.Groups["name"].Value.ToLowerInvariant() switch
         {
-            "video" => VideoMarkdown(positional.FirstOrDefault() ?? Named("src"), title),
-            "youtube" => VideoMarkdown(Video.YouTubeVideo(positional.FirstOrDefault() ?? Named("id") ?? "").WatchUrl.AbsoluteUri, title),
-            "vimeo" => VideoMarkdown(Video.VimeoVideo(positional.FirstOrDefault() ?? Named("id") ?? "").WatchUrl.AbsoluteUri, title),
+            "video" => VideoMarkdown(first ?? named.GetValueOrDefault("src"), title),
+            "youtube" => VideoMarkdown(Video.YouTubeVideo(first ?? named.GetValueOrDefault("id") ?? "").WatchUrl.AbsoluteUri, title),
+            "vimeo" => VideoMarkdown(Video.VimeoVideo(first ?? named.GetValueOrDefault("id") ?? "").WatchUrl.AbsoluteUri, title),
             "kbd" when positional.Count > 0 => "`" + string.Join(' ', positional).Replace("`", "", StringComparison.Ordinal) + "`",
             _ => "",
         };
