@@ -86,7 +86,7 @@ internal sealed class FrontMatter
             case null:
                 return null;
             case YamlScalarNode scalar:
-                return IsNull(scalar) ? null : scalar.Value;
+                return IsNull(scalar) ? null : Clean(scalar, file, problems);
             default:
                 problems.Add(Problem.Warning(file, LineOf(node), $"'{keys[0]}' should be a single value; ignored"));
                 return null;
@@ -101,19 +101,29 @@ internal sealed class FrontMatter
         switch (node)
         {
             case YamlScalarNode scalar when !IsNull(scalar):
-                values.AddRange(scalar.Value!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+                values.AddRange(Clean(scalar, file, problems).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
                 break;
             case YamlSequenceNode sequence:
                 foreach (var item in sequence)
                 {
                     if (item is YamlScalarNode s && !IsNull(s) && !string.IsNullOrWhiteSpace(s.Value))
-                        values.Add(s.Value.Trim());
+                        values.Add(Clean(s, file, problems).Trim());
                     else if (item is not YamlScalarNode)
                         problems.Add(Problem.Warning(file, LineOf(item), $"an item of '{keys[0]}' is not a plain value; ignored"));
                 }
                 break;
         }
         return values;
+    }
+
+    /// <summary>A double-quoted YAML string can spell characters XML forbids ("\a", "\f", "\x00"); they are removed.</summary>
+    private string Clean(YamlScalarNode scalar, string file, List<Problem> problems)
+    {
+        var value = scalar.Value ?? "";
+        if (!SourceText.HasForbidden(value))
+            return value;
+        problems.Add(Problem.Warning(file, LineOf(scalar), "removed control characters that XML cannot carry"));
+        return SourceText.RemoveForbidden(value);
     }
 
     public static bool IsNull(YamlScalarNode scalar) =>

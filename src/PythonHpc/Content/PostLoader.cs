@@ -316,7 +316,7 @@ internal sealed partial class PostLoader(SiteOptions site, ContentOptions conten
 
     private static string? NameOf(YamlNode node) => node switch
     {
-        YamlScalarNode s when !FrontMatter.IsNull(s) && !string.IsNullOrWhiteSpace(s.Value) => Collapse(s.Value),
+        YamlScalarNode s when !FrontMatter.IsNull(s) && !string.IsNullOrWhiteSpace(s.Value) => Collapse(SourceText.RemoveForbidden(s.Value)),
         YamlMappingNode m when m.Children.TryGetValue(new YamlScalarNode("name"), out var name) => NameOf(name),
         YamlMappingNode m when m.Children.TryGetValue(new YamlScalarNode("literal"), out var literal) => NameOf(literal),
         YamlMappingNode m => string.Join(' ', NameParts

@@ -46,17 +46,21 @@ internal sealed class PostRenderer
         _pipeline.Setup(renderer);
         renderer.Render(document);
         writer.Flush();
-        return new RenderedPost(HtmlRewriter.Rewrite(writer.ToString(), post.Permalink), summary);
+        // Character references decode to characters XML 1.0 forbids (&#xFFFF;, &#12;): removed last, whatever produced them.
+        var html = SourceText.RemoveForbidden(HtmlRewriter.Rewrite(writer.ToString(), post.Permalink));
+        return new RenderedPost(html, SourceText.RemoveForbidden(summary));
     }
 
-    /// <summary>The text of the first paragraph that has words in it (not only an image or a video thumbnail), shortened at a word.</summary>
+    /// <summary>
+    /// The text of the first paragraph that has words in it (not only an image or a video
+    /// thumbnail), preferring the body's own paragraphs to those inside a callout or a list.
+    /// </summary>
     private static string FirstParagraph(MarkdownDocument document)
     {
-        foreach (var paragraph in document.Descendants<ParagraphBlock>())
+        var paragraphs = document.Descendants<ParagraphBlock>().Where(p => p.Inline is not null).ToList();
+        foreach (var paragraph in paragraphs.Where(p => p.Parent is MarkdownDocument).Concat(paragraphs))
         {
-            if (paragraph.Inline is null || paragraph.Parent is not MarkdownDocument)
-                continue;
-            var text = Collapse(PlainText(paragraph.Inline));
+            var text = Collapse(PlainText(paragraph.Inline!));
             if (text.Length > 0)
                 return Shorten(text);
         }

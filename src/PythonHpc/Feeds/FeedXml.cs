@@ -27,6 +27,7 @@ internal static class FeedXml
         using var stream = new MemoryStream();
         using (var writer = XmlWriter.Create(stream, Settings))
             write(writer);
+        stream.WriteByte((byte)'\n');
         return stream.ToArray();
     }
 

@@ -39,6 +39,7 @@ internal sealed class JsonFeedWriter(SiteOptions site)
             json.WriteEndArray();
             json.WriteEndObject();
         }
+        buffer.Write("\n"u8);
         return buffer.WrittenSpan.ToArray();
     }
 

@@ -39,7 +39,7 @@ internal sealed class RssFeedWriter(SiteOptions site)
         private readonly FeedItem _item;
 
         public Item(FeedItem item)
-            : base(item.Post.Title, item.Content.Summary, item.Post.Permalink, item.Post.Id, default)
+            : base(item.Post.Title, item.Content.Summary.Length > 0 ? item.Content.Summary : null, item.Post.Permalink, item.Post.Id, default)
         {
             _item = item;
             foreach (var category in item.Post.Categories)
