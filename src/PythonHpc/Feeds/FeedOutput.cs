@@ -29,7 +29,9 @@ internal static class FeedOutput
             lastModified[document.Path] = new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero);
         }
         var removed = RemoveStale(folder, documents);
-        Replace(Path.Combine(folder, Manifest), System.Text.Encoding.UTF8.GetBytes(string.Join('\n', documents.Select(d => d.Path)) + "\n"));
+        var manifest = System.Text.Encoding.UTF8.GetBytes(string.Join('\n', documents.Select(d => d.Path)) + "\n");
+        if (!SameBytes(Path.Combine(folder, Manifest), manifest))
+            Replace(Path.Combine(folder, Manifest), manifest);
         return new Outcome(written, documents.Count - written, removed, lastModified);
     }
 

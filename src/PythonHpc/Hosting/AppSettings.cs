@@ -39,8 +39,10 @@ internal sealed record AppSettings(SiteOptions Site, ContentOptions Content, Fee
     /// <summary>A broken appsettings.json, reported as FILE:LINE like a broken post.</summary>
     public static ConfigurationException FromFileError(InvalidDataException e)
     {
-        var line = e.InnerException is System.Text.Json.JsonException json && json.LineNumber is { } n ? n + 1 : 1;
-        return new ConfigurationException([$"{File}:{line}: error: {e.InnerException?.Message ?? e.Message}"]);
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+            if (inner is System.Text.Json.JsonException { LineNumber: { } line } json)
+                return new ConfigurationException([$"{File}:{line + 1}: error: {json.Message.Split(" LineNumber:")[0]}"]);
+        return new ConfigurationException([$"{File}:1: error: {e.InnerException?.Message ?? e.Message}"]);
     }
 
     public static AppSettings Load(IConfiguration configuration)
@@ -61,19 +63,22 @@ internal sealed record AppSettings(SiteOptions Site, ContentOptions Content, Fee
         return errors.Count == 0 ? settings : throw new ConfigurationException(errors);
     }
 
-    private static T Bind<T>(IConfiguration configuration, string section, List<string> errors) where T : new()
+    private static T Bind<T>(IConfiguration configuration, string name, List<string> errors) where T : new()
     {
+        var section = configuration.GetSection(name);
+        // A misspelt key (Site:BaseURL for BaseUrl is fine, Site:BaseURI is not) silently keeping its
+        // default is worse than an error; only keys with a public setter are configuration.
+        var keys = typeof(T).GetProperties().Where(p => p.SetMethod?.IsPublic == true).Select(p => p.Name).ToList();
+        foreach (var child in section.GetChildren())
+            if (!keys.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+                errors.Add($"{name}:{child.Key} is not a configuration key; the keys of {name} are {string.Join(", ", keys)}");
         try
         {
-            // Unknown keys are errors: a misspelt key (Site:BaseURI) silently keeping its default is worse.
-            return configuration.GetSection(section).Get<T>(o => o.ErrorOnUnknownConfiguration = true) ?? new T();
+            return section.Get<T>() ?? new T();
         }
         catch (InvalidOperationException e)
         {
-            var message = e.Message.Contains("were not found", StringComparison.Ordinal)
-                ? $"{section}: unknown key in {e.Message[(e.Message.LastIndexOf(':') + 1)..].Trim()}"
-                : e.Message;
-            errors.Add(message);
+            errors.Add(e.Message);
             return new T();
         }
     }
