@@ -18,7 +18,7 @@ internal sealed class PostContent(PostLoader loader, PostRenderer renderer)
         if (_cache.TryGetValue(key, out var rendered))
             return rendered;
         // The file may have changed or gone since the catalog read it; the next refresh catches up.
-        rendered = renderer.Render(post, loader.Load(post.SourcePath).Body ?? "");
+        rendered = renderer.Render(post, loader.ReadBody(post.SourcePath) ?? "");
         _cache[key] = rendered;
         return rendered;
     }

@@ -63,6 +63,22 @@ internal sealed partial class PostLoader(SiteOptions site, ContentOptions conten
         return new Result(post, post is null ? null : body, problems);
     }
 
+    /// <summary>
+    /// Only the body of a post already read, for rendering it: the front matter is split off but not
+    /// parsed again. Null when the file can no longer be read.
+    /// </summary>
+    public string? ReadBody(string fullPath)
+    {
+        var display = DisplayPath(fullPath);
+        var problems = new List<Problem>();
+        var text = Read(new FileInfo(fullPath), display, problems);
+        if (text is null)
+            return null;
+        if (FormatOf(fullPath) == PostFormat.Notebook)
+            return Notebook.Convert(text, display, problems)?.Markdown;
+        return TrySplit(text, display, problems, out _, out _, out var body) ? body : null;
+    }
+
     private string? Read(FileInfo file, string display, List<Problem> problems)
     {
         try
@@ -210,9 +226,12 @@ internal sealed partial class PostLoader(SiteOptions site, ContentOptions conten
         return null;
     }
 
+    private static readonly System.Buffers.SearchValues<char> MarkdownSyntax = System.Buffers.SearchValues.Create("*_`[]<>&\\!#~=|");
+
+    /// <summary>Markdown as text; most titles and descriptions have no syntax at all, and skip the parser.</summary>
     private static string? PlainText(string markdown)
     {
-        var text = Collapse(Markdown.ToPlainText(markdown));
+        var text = Collapse(markdown.AsSpan().IndexOfAny(MarkdownSyntax) < 0 ? markdown : Markdown.ToPlainText(markdown));
         return text.Length == 0 ? null : text;
     }
 

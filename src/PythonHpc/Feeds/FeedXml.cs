@@ -24,7 +24,8 @@ internal static class FeedXml
 
     public static byte[] Write(Action<XmlWriter> write)
     {
-        using var stream = new MemoryStream();
+        // Feeds of full posts run to hundreds of kilobytes: start big rather than copy while growing.
+        using var stream = new MemoryStream(256 * 1024);
         using (var writer = XmlWriter.Create(stream, Settings))
             write(writer);
         stream.WriteByte((byte)'\n');

@@ -20,7 +20,7 @@ internal sealed class JsonFeedWriter(SiteOptions site)
 
     public byte[] Write(Feed feed, Uri self)
     {
-        var buffer = new ArrayBufferWriter<byte>(16 * 1024);
+        var buffer = new ArrayBufferWriter<byte>(256 * 1024);
         using (var json = new Utf8JsonWriter(buffer, Options))
         {
             json.WriteStartObject();
