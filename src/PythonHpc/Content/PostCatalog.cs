@@ -59,9 +59,9 @@ internal sealed class PostCatalog(ContentOptions content, PostLoader loader)
             var read = new ConcurrentBag<(string, Entry)>();
             Parallel.ForEach(toRead, path =>
             {
-                var result = loader.Load(path, DefaultsFor(path, defaults));
+                var result = loader.Load(path, DefaultsFor(path, defaults), withBody: false);
                 // Keep the stamp from the listing: a file written again while being read is read again next time.
-                read.Add((path, new Entry(files[path], result with { Body = null })));
+                read.Add((path, new Entry(files[path], result)));
             });
             foreach (var (path, entry) in read)
                 next[path] = entry;

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.RegularExpressions;
 using Markdig;
 using PythonHpc.Hosting;
@@ -28,28 +29,28 @@ internal sealed partial class PostLoader(SiteOptions site, ContentOptions conten
     public string DisplayPath(string fullPath) =>
         Path.Combine(content.PostsPath, Path.GetRelativePath(content.PostsRoot, fullPath)).Replace('\\', '/');
 
-    /// <summary>Reads <paramref name="fullPath"/>; <paramref name="defaults"/> are its folders' <c>_metadata.yml</c>.</summary>
-    public Result Load(string fullPath, FrontMatter? defaults = null)
+    /// <summary>
+    /// Reads <paramref name="fullPath"/>; <paramref name="defaults"/> are its folders' <c>_metadata.yml</c>.
+    /// Without <paramref name="withBody"/> the body is checked but not decoded into a string (the
+    /// catalog of a 10,000-post blog has no use for ten thousand bodies).
+    /// </summary>
+    public Result Load(string fullPath, FrontMatter? defaults = null, bool withBody = true)
     {
         var display = DisplayPath(fullPath);
         var problems = new List<Problem>();
         var file = new FileInfo(fullPath);
-        var text = Read(file, display, problems);
-        if (text is null)
-            return new Result(null, null, problems);
-
         var format = FormatOf(fullPath);
         string? yaml;
         int yamlLine;
-        string body;
+        Func<string> body;
         if (format == PostFormat.Notebook)
         {
-            var parts = Notebook.Convert(text, display, problems);
+            var parts = Read(file, display, problems) is { } json ? Notebook.Convert(json, display, problems) : null;
             if (parts is null)
                 return new Result(null, null, problems);
-            (yaml, yamlLine, body) = (parts.FrontMatter, parts.FrontMatterLine, parts.Markdown);
+            (yaml, yamlLine, body) = (parts.FrontMatter, parts.FrontMatterLine, () => parts.Markdown);
         }
-        else if (!TrySplit(text, display, problems, out yaml, out yamlLine, out body))
+        else if (ReadClean(file, display, problems) is not { } bytes || !TrySplit(bytes, display, problems, out yaml, out yamlLine, out body))
             return new Result(null, null, problems);
 
         var front = FrontMatter.Parse(yaml ?? "", yaml is null ? 1 : yamlLine, defaults, display, problems);
@@ -60,7 +61,7 @@ internal sealed partial class PostLoader(SiteOptions site, ContentOptions conten
             return new Result(null, null, problems);
 
         var post = Build(file, display, format, front, body, problems);
-        return new Result(post, post is null ? null : body, problems);
+        return new Result(post, post is not null && withBody ? body() : null, problems);
     }
 
     /// <summary>
@@ -71,15 +72,32 @@ internal sealed partial class PostLoader(SiteOptions site, ContentOptions conten
     {
         var display = DisplayPath(fullPath);
         var problems = new List<Problem>();
-        var text = Read(new FileInfo(fullPath), display, problems);
-        if (text is null)
-            return null;
+        var file = new FileInfo(fullPath);
         if (FormatOf(fullPath) == PostFormat.Notebook)
-            return Notebook.Convert(text, display, problems)?.Markdown;
-        return TrySplit(text, display, problems, out _, out _, out var body) ? body : null;
+            return Read(file, display, problems) is { } json ? Notebook.Convert(json, display, problems)?.Markdown : null;
+        return ReadClean(file, display, problems) is { } bytes && TrySplit(bytes, display, problems, out _, out _, out var body) ? body() : null;
     }
 
-    private string? Read(FileInfo file, string display, List<Problem> problems)
+    /// <summary>The file as text, cleaned (see <see cref="SourceText"/>); null, with a problem, when it must be refused.</summary>
+    private string? Read(FileInfo file, string display, List<Problem> problems) =>
+        ReadBytes(file, display, problems) is { } bytes ? NotEmpty(SourceText.Decode(bytes, display, problems), display, problems) : null;
+
+    /// <summary>The file as clean UTF-8 bytes: as read when already clean (nearly always), else cleaned through <see cref="SourceText.Decode"/>.</summary>
+    private byte[]? ReadClean(FileInfo file, string display, List<Problem> problems)
+    {
+        if (ReadBytes(file, display, problems) is not { } bytes)
+            return null;
+        var span = bytes.AsSpan();
+        if (span.StartsWith("\uFEFF"u8))
+            span = span[3..];
+        if (!SourceText.IsClean(span))
+            return NotEmpty(SourceText.Decode(span, display, problems), display, problems) is { } text ? Encoding.UTF8.GetBytes(text) : null;
+        if (span.IndexOfAnyExcept(" \t\n"u8) < 0)
+            return Empty<byte[]>(display, problems);
+        return span.Length == bytes.Length ? bytes : span.ToArray();
+    }
+
+    private byte[]? ReadBytes(FileInfo file, string display, List<Problem> problems)
     {
         try
         {
@@ -89,19 +107,26 @@ internal sealed partial class PostLoader(SiteOptions site, ContentOptions conten
                     $"file is {file.Length / 1048576.0:0.0} MB, more than Content:MaxFileBytes ({content.MaxFileBytes / 1048576.0:0.#} MB); not read"));
                 return null;
             }
-            var text = SourceText.Decode(File.ReadAllBytes(file.FullName), display, problems);
-            if (text is not null && string.IsNullOrWhiteSpace(text))
-            {
-                problems.Add(Problem.Error(display, 1, "file is empty"));
-                return null;
-            }
-            return text;
+            return File.ReadAllBytes(file.FullName);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             problems.Add(Problem.Error(display, 1, "cannot read the file: " + e.Message));
             return null;
         }
+    }
+
+    private static string? NotEmpty(string? text, string display, List<Problem> problems)
+    {
+        if (text is not null && string.IsNullOrWhiteSpace(text))
+            return Empty<string>(display, problems);
+        return text;
+    }
+
+    private static T? Empty<T>(string display, List<Problem> problems) where T : class
+    {
+        problems.Add(Problem.Error(display, 1, "file is empty"));
+        return null;
     }
 
     private static PostFormat FormatOf(string path) => Path.GetExtension(path).ToLowerInvariant() switch
@@ -111,36 +136,41 @@ internal sealed partial class PostLoader(SiteOptions site, ContentOptions conten
         _ => PostFormat.Markdown,
     };
 
-    /// <summary>Front matter is a block between a first line <c>---</c> and a line <c>---</c> or <c>...</c>.</summary>
-    private static bool TrySplit(string text, string display, List<Problem> problems, out string? yaml, out int yamlLine, out string body)
+    /// <summary>
+    /// Front matter is a block between a first line <c>---</c> and a line <c>---</c> or <c>...</c>. Works
+    /// on the bytes, so that only the front matter is decoded now and the body when someone asks.
+    /// </summary>
+    private static bool TrySplit(byte[] text, string display, List<Problem> problems, out string? yaml, out int yamlLine, out Func<string> body)
     {
         yaml = null;
         yamlLine = 0;
-        body = text;
-        if (!(text.StartsWith("---\n", StringComparison.Ordinal) || text.StartsWith("--- \n", StringComparison.Ordinal)))
+        body = () => Encoding.UTF8.GetString(text);
+        var span = text.AsSpan();
+        if (!(span.StartsWith("---\n"u8) || span.StartsWith("--- \n"u8)))
             return true;
-        var start = text.IndexOf('\n') + 1;
+        var start = span.IndexOf((byte)'\n') + 1;
         var position = start;
-        while (position < text.Length)
+        while (position < span.Length)
         {
-            var end = text.IndexOf('\n', position);
-            var line = (end < 0 ? text.AsSpan(position) : text.AsSpan(position, end - position)).TrimEnd();
-            if (line is "---" or "...")
+            var end = span[position..].IndexOf((byte)'\n');
+            var line = (end < 0 ? span[position..] : span.Slice(position, end)).TrimEnd(" \t"u8);
+            if (line.SequenceEqual("---"u8) || line.SequenceEqual("..."u8))
             {
-                yaml = text[start..position];
+                yaml = Encoding.UTF8.GetString(span[start..position]);
                 yamlLine = 2;
-                body = end < 0 ? "" : text[(end + 1)..];
+                var from = end < 0 ? span.Length : position + end + 1;
+                body = () => Encoding.UTF8.GetString(text, from, text.Length - from);
                 return true;
             }
             if (end < 0)
                 break;
-            position = end + 1;
+            position += end + 1;
         }
         problems.Add(Problem.Error(display, 1, "front matter starts with '---' on line 1 but is never closed by a '---' line"));
         return false;
     }
 
-    private Post? Build(FileInfo file, string display, PostFormat format, FrontMatter front, string body, List<Problem> problems)
+    private Post? Build(FileInfo file, string display, PostFormat format, FrontMatter front, Func<string> body, List<Problem> problems)
     {
         var relative = Path.GetRelativePath(content.PostsRoot, file.FullName).Replace('\\', '/');
         var key = KeyOf(relative);
@@ -187,12 +217,12 @@ internal sealed partial class PostLoader(SiteOptions site, ContentOptions conten
             : stem;
     }
 
-    private static (string Title, bool FromHeading) TitleOf(FrontMatter front, string body, string key, string display, List<Problem> problems)
+    private static (string Title, bool FromHeading) TitleOf(FrontMatter front, Func<string> body, string key, string display, List<Problem> problems)
     {
         var title = front.Text(display, problems, "title");
         if (!string.IsNullOrWhiteSpace(title))
             return (Collapse(title), false);
-        if (FirstHeading(body) is { } heading)
+        if (FirstHeading(body()) is { } heading)
             return (heading, true);
         var name = PostDate.WithoutPrefix(key).Replace('-', ' ').Replace('_', ' ').Trim();
         return (name.Length == 0 ? key : char.ToUpperInvariant(name[0]) + name[1..], false);

@@ -35,7 +35,12 @@ internal static class FeedOutput
         return new Outcome(written, documents.Count - written, removed, lastModified);
     }
 
-    /// <summary>Writes <paramref name="bytes"/> to a temporary file in the same folder, then renames it over <paramref name="path"/> (atomic on POSIX).</summary>
+    /// <summary>
+    /// Writes <paramref name="bytes"/> to a temporary file in the same folder, then renames it over
+    /// <paramref name="path"/> (atomic on POSIX): a reader sees the old file or the new one. No fsync:
+    /// feeds are rebuilt from the posts at every start, so a power cut costs nothing that the next
+    /// start does not rewrite, and fsyncing hundreds of files would triple the build's time.
+    /// </summary>
     public static void Replace(string path, byte[] bytes)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -45,7 +50,6 @@ internal static class FeedOutput
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
                 stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
             }
             File.Move(temporary, path, overwrite: true);
         }
