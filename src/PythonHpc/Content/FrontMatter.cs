@@ -8,7 +8,7 @@ namespace PythonHpc.Content;
 /// Keys are matched case-insensitively (Hugo writes <c>Title</c>, Quarto <c>title</c>). Values a post
 /// leaves out come from the <c>_metadata.yml</c> files of its folders, as in Quarto.
 /// </summary>
-internal sealed class FrontMatter
+internal sealed partial class FrontMatter
 {
     public static readonly FrontMatter Empty = new(new YamlMappingNode(), 0, null);
 
@@ -28,6 +28,45 @@ internal sealed class FrontMatter
     /// <paramref name="file"/>. Returns null and adds a problem when the YAML is broken.
     /// </summary>
     public static FrontMatter? Parse(string yaml, int firstLine, FrontMatter? defaults, string file, List<Problem> problems)
+    {
+        var errors = new List<Problem>();
+        var front = ParseStrict(yaml, firstLine, defaults, file, errors);
+        if (front is null && Repair(yaml) is { } repaired)
+        {
+            // The commonest YAML mistake in front matter: "title: Python: the good parts" (an unquoted ": ").
+            // Quoting those values makes valid YAML of it; keep the post and say which line to fix.
+            var retry = ParseStrict(repaired.Yaml, firstLine, defaults, file, []);
+            if (retry is not null)
+            {
+                foreach (var line in repaired.Lines)
+                    problems.Add(Problem.Warning(file, firstLine + line, "a value with ': ' in it must be quoted in YAML; read as text"));
+                return retry;
+            }
+        }
+        problems.AddRange(errors);
+        return front;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?<key>[A-Za-z_][\w-]*):[ \t]+(?<value>[^""'\[{|>&*!#%@`\s][^#]*?:\s.*?)[ \t]*$")]
+    private static partial System.Text.RegularExpressions.Regex UnquotedColon();
+
+    private static (string Yaml, List<int> Lines)? Repair(string yaml)
+    {
+        var lines = yaml.Split('\n');
+        var fixedLines = new List<int>();
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var m = UnquotedColon().Match(lines[i]);
+            if (!m.Success)
+                continue;
+            var value = m.Groups["value"].Value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
+            lines[i] = $"{m.Groups["key"].Value}: \"{value}\"";
+            fixedLines.Add(i);
+        }
+        return fixedLines.Count == 0 ? null : (string.Join('\n', lines), fixedLines);
+    }
+
+    private static FrontMatter? ParseStrict(string yaml, int firstLine, FrontMatter? defaults, string file, List<Problem> problems)
     {
         if (string.IsNullOrWhiteSpace(yaml))
             return new FrontMatter(new YamlMappingNode(), firstLine - 1, defaults);

@@ -21,7 +21,7 @@ internal sealed record CatalogSnapshot(IReadOnlyList<Post> Posts, IReadOnlyList<
 /// The posts folder, read incrementally: a refresh lists the folder (with sizes and times, in one
 /// pass) and reads again only files whose size or modification time changed. Files and folders whose
 /// names start with <c>_</c> or <c>.</c> are not posts (Quarto's rule; it also skips
-/// <c>.ipynb_checkpoints</c>), except <c>_metadata.yml</c>, whose values every post below it inherits.
+/// <c>.ipynb_checkpoints</c>), nor are Quarto's executed notebooks (<c>*.out.ipynb</c>), except <c>_metadata.yml</c>, whose values every post below it inherits.
 /// </summary>
 internal sealed class PostCatalog(ContentOptions content, PostLoader loader)
 {
@@ -118,6 +118,9 @@ internal sealed class PostCatalog(ContentOptions content, PostLoader loader)
         if (name.Equals("_metadata.yml", StringComparison.Ordinal))
             return true;
         if (name.Length == 0 || name[0] is '_' or '.')
+            return false;
+        // Quarto's executed copy of a notebook (name.out.ipynb) is a build artefact, not a second post.
+        if (name.EndsWith(".out.ipynb", StringComparison.OrdinalIgnoreCase))
             return false;
         var extension = Path.GetExtension(name);
         foreach (var allowed in PostLoader.Extensions)

@@ -27,6 +27,7 @@ public sealed class PostCatalogTests : IDisposable
         Post("_draft-ideas.md", "Hidden");
         Post("_freeze/x.md", "Hidden");
         Post(".ipynb_checkpoints/a-checkpoint.md", "Hidden");
+        _folder.Write("posts/nb.out.ipynb", "{\"cells\": []}");
         _folder.Write("posts/notes.txt", "not a post");
         var snapshot = Catalog().Refresh();
         Assert.Empty(snapshot.Problems);

@@ -230,6 +230,18 @@ public sealed class PostLoaderTests : IDisposable
     }
 
     [Fact]
+    public void An_unquoted_colon_in_a_value_is_read_as_text_with_a_warning_at_its_line()
+    {
+        var result = Load("colon.md", "---\ndate: 2025-05-08\ntitle: Astrophysics Papers: Daily \"Summaries\"\ncategories: [a]\n---\nBody");
+        var post = Published(result);
+        Assert.Equal("Astrophysics Papers: Daily \"Summaries\"", post.Title);
+        Assert.Equal(["a"], post.Categories);
+        var problem = Assert.Single(result.Problems);
+        Assert.Equal((Severity.Warning, 3), (problem.Severity, problem.Line));
+        Assert.Contains("must be quoted", problem.Message);
+    }
+
+    [Fact]
     public void An_impossible_date_is_refused_at_the_date_line()
     {
         var result = Load("bad-date.md", "---\ntitle: Bad\n\ndate: 2025-02-30\n---\nBody");

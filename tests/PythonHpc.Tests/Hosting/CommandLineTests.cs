@@ -32,6 +32,64 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public void Max_items_limits_every_feed_to_the_newest_posts()
+    {
+        Assert.Equal(0, Run("build", "--max-items", "1").ExitCode);
+        var rss = File.ReadAllText(_folder["out/feeds/feed.xml"]);
+        Assert.Equal(1, rss.Split("<item>").Length - 1);
+        Assert.Contains("<title>Second</title>", rss);
+        Assert.Equal(1, File.ReadAllText(_folder["out/feeds/atom.xml"]).Split("<entry>").Length - 1);
+    }
+
+    [Fact]
+    public async Task Without_a_command_it_runs_the_service_and_a_bad_configuration_stops_it_with_exit_1()
+    {
+        var bad = Run(new Dictionary<string, string> { ["PYTHONHPC_Site__TimeZone"] = "Mars/Olympus_Mons" });
+        Assert.True(bad.ExitCode == 1, bad.ToString());
+        Assert.Contains("Site:TimeZone 'Mars/Olympus_Mons' is not a known IANA time zone id", bad.Stderr);
+
+        var port = FreePort();
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { WorkingDirectory = _folder.Path, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Tool.PythonhpcDll);
+        start.Environment["PYTHONHPC_Http__Urls"] = $"http://127.0.0.1:{port}";
+        using var service = System.Diagnostics.Process.Start(start)!;
+        // Drained, so that the service never blocks on a full pipe while it logs.
+        service.OutputDataReceived += (_, _) => { };
+        service.ErrorDataReceived += (_, _) => { };
+        service.BeginOutputReadLine();
+        service.BeginErrorReadLine();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            string? rss = null;
+            for (var deadline = DateTime.UtcNow.AddSeconds(30); rss is null && DateTime.UtcNow < deadline; await Task.Delay(100, TestContext.Current.CancellationToken))
+            {
+                try
+                {
+                    rss = await http.GetStringAsync("/feed.xml", TestContext.Current.CancellationToken);
+                }
+                catch (HttpRequestException) when (!service.HasExited)
+                {
+                }
+            }
+            Assert.NotNull(rss);
+            Assert.Contains("<title>Second</title>", rss);
+        }
+        finally
+        {
+            service.Kill(entireProcessTree: true);
+            service.WaitForExit();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Fact]
     public void A_rejected_post_is_reported_as_file_line_and_the_others_are_still_published()
     {
         _folder.Write("posts/2024-03-01-broken.md", "---\ntitle: Broken\ndate: 2024-13-01\n---\nx");
