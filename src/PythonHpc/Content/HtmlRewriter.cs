@@ -83,6 +83,8 @@ internal static class HtmlRewriter
                 output.Append("</").Append(tag.Name).Append('>');
             return tag.End;
         }
+        if (tag.Name == "script")
+            AppendEmbeddedCode(output, tag);
         if (DropWithContent.Contains(tag.Name))
             return tag.SelfClosing ? tag.End : SkipPast(html, tag.End, tag.Name);
         if (tag.Name == "iframe")
@@ -148,6 +150,25 @@ internal static class HtmlRewriter
         var target = video?.WatchUrl.AbsoluteUri ?? url;
         AppendAttributeValue(output.Append("<a href=\""), target).Append("\">");
         AppendAttributeValue(output, video is null ? (title ?? target) : "▶ " + label).Append("</a>");
+    }
+
+    /// <summary>
+    /// A script that embeds a GitHub gist (or a file through gist-it) shows code on the blog and nothing
+    /// in a reader: a link to the code stands in for it.
+    /// </summary>
+    private static void AppendEmbeddedCode(StringBuilder output, Tag tag)
+    {
+        var src = tag.Attributes.FirstOrDefault(a => a.Name == "src").Value?.Trim();
+        if (src is null || !Uri.TryCreate(src.StartsWith("//", StringComparison.Ordinal) ? "https:" + src : src, UriKind.Absolute, out var uri))
+            return;
+        string? target = null;
+        if (uri.Host.Equals("gist.github.com", StringComparison.OrdinalIgnoreCase) && uri.AbsolutePath.EndsWith(".js", StringComparison.Ordinal))
+            target = "https://gist.github.com" + uri.AbsolutePath[..^3];
+        else if (uri.Host.Equals("gist-it.appspot.com", StringComparison.OrdinalIgnoreCase) && uri.AbsolutePath.StartsWith("/github/", StringComparison.Ordinal))
+            target = "https://github.com/" + uri.AbsolutePath["/github/".Length..];
+        if (target is null)
+            return;
+        AppendAttributeValue(output.Append("<a href=\""), target).Append("\">View the code on GitHub</a>");
     }
 
     /// <summary>Resolves against the permalink; null for a scheme that runs code or inlines a document.</summary>

@@ -146,28 +146,48 @@ internal sealed partial class PostLoader(SiteOptions site, ContentOptions conten
         yamlLine = 0;
         body = () => Encoding.UTF8.GetString(text);
         var span = text.AsSpan();
-        if (!(span.StartsWith("---\n"u8) || span.StartsWith("--- \n"u8)))
+        var firstLineEnd = span.IndexOf((byte)'\n');
+        if (firstLineEnd < 0)
             return true;
-        var start = span.IndexOf((byte)'\n') + 1;
-        var position = start;
-        while (position < span.Length)
+        var opening = span[..firstLineEnd].TrimEnd(" \t"u8);
+        if (opening.Length < 2 || opening.IndexOfAnyExcept((byte)'-') >= 0)
+            return true;
+        var start = firstLineEnd + 1;
+        if (FindClosing(span, start) is not var (closing, from))
+        {
+            if (opening.Length == 3)
+                problems.Add(Problem.Error(display, 1, "front matter starts with '---' on line 1 but is never closed by a '---' line"));
+            return opening.Length != 3;
+        }
+        var candidate = Encoding.UTF8.GetString(span[start..closing]);
+        // "--" or "----" on line 1 is a typo for "---" when what follows is front matter (a title or a
+        // date); otherwise it is a thematic break and the file has no front matter.
+        if (opening.Length != 3)
+        {
+            if (FrontMatter.Parse(candidate, 2, null, display, []) is not { } front || !(front.Has("title") || front.Has("date")))
+                return true;
+            problems.Add(Problem.Warning(display, 1, $"front matter must open with '---', not '{Encoding.ASCII.GetString(opening)}'; read as front matter"));
+        }
+        yaml = candidate;
+        yamlLine = 2;
+        body = () => Encoding.UTF8.GetString(text, from, text.Length - from);
+        return true;
+    }
+
+    /// <summary>The closing <c>---</c> or <c>...</c> line after <paramref name="start"/>: where it starts, and where the body after it starts.</summary>
+    private static (int Line, int After)? FindClosing(ReadOnlySpan<byte> span, int start)
+    {
+        for (var position = start; position < span.Length;)
         {
             var end = span[position..].IndexOf((byte)'\n');
             var line = (end < 0 ? span[position..] : span.Slice(position, end)).TrimEnd(" \t"u8);
             if (line.SequenceEqual("---"u8) || line.SequenceEqual("..."u8))
-            {
-                yaml = Encoding.UTF8.GetString(span[start..position]);
-                yamlLine = 2;
-                var from = end < 0 ? span.Length : position + end + 1;
-                body = () => Encoding.UTF8.GetString(text, from, text.Length - from);
-                return true;
-            }
+                return (position, end < 0 ? span.Length : position + end + 1);
             if (end < 0)
                 break;
             position += end + 1;
         }
-        problems.Add(Problem.Error(display, 1, "front matter starts with '---' on line 1 but is never closed by a '---' line"));
-        return false;
+        return null;
     }
 
     private Post? Build(FileInfo file, string display, PostFormat format, FrontMatter front, Func<string> body, List<Problem> problems)

@@ -9,7 +9,8 @@ namespace PythonHpc.Content;
 /// <list type="bullet">
 /// <item><c>{{&lt; video URL &gt;}}</c>, Hugo's <c>{{&lt; youtube ID &gt;}}</c> and <c>{{&lt; vimeo ID &gt;}}</c> become a linked thumbnail;</item>
 /// <item><c>{{&lt; kbd … &gt;}}</c> becomes inline code; every other shortcode (<c>pagebreak</c>, <c>include</c>, <c>embed</c>, …) is dropped;</item>
-/// <item>executable cells (<c>```{python}</c>) become ordinary fenced code in that language, without their <c>#|</c> option lines.</item>
+/// <item>executable cells (<c>```{python}</c>) become ordinary fenced code in that language, without their <c>#|</c> option lines;</item>
+/// <item>Jekyll's <c>{% highlight python %}</c> … <c>{% endhighlight %}</c> become fenced code, and its <c>{% raw %}</c> markers go.</item>
 /// </list>
 /// Callouts (<c>::: {.callout-note}</c>) are handled on the syntax tree by <see cref="CalloutExtension"/>.
 /// </summary>
@@ -24,6 +25,12 @@ internal static partial class QuartoSyntax
     [GeneratedRegex(@"^\s*\{=(?<format>[\w-]+)\}\s*$")]
     private static partial Regex RawInfo();
 
+    [GeneratedRegex(@"^\s*\{%-?\s*(?<tag>highlight|endhighlight|raw|endraw)\b\s*(?<lang>[\w+#.-]*)[^%]*-?%\}\s*$")]
+    private static partial Regex LiquidLine();
+
+    [GeneratedRegex(@"\{%-?\s*(?:end)?raw\s*-?%\}")]
+    private static partial Regex LiquidRaw();
+
     [GeneratedRegex(@"\{\{(?<open><|%)\s*(?<name>/?[\w-]+)(?<args>.*?)\s*(?:>|%)\}\}")]
     private static partial Regex Shortcode();
 
@@ -33,7 +40,7 @@ internal static partial class QuartoSyntax
     public static string Preprocess(string markdown)
     {
         var fenced = markdown.Contains("```", StringComparison.Ordinal) || markdown.Contains("~~~", StringComparison.Ordinal);
-        if (!markdown.Contains("{{", StringComparison.Ordinal) && !(fenced && markdown.Contains('{')))
+        if (!markdown.Contains("{{", StringComparison.Ordinal) && !markdown.Contains("{%", StringComparison.Ordinal) && !(fenced && markdown.Contains('{')))
             return markdown;
         var output = new StringBuilder(markdown.Length);
         string? fence = null;
@@ -57,6 +64,12 @@ internal static partial class QuartoSyntax
             }
             if (fence is not null)
             {
+                if (line.Contains("endhighlight", StringComparison.Ordinal) && LiquidLine().Match(line) is { Success: true } end && end.Groups["tag"].Value == "endhighlight")
+                {
+                    fence = null;
+                    output.Append("```\n");
+                    continue;
+                }
                 var closes = f.Success && f.Groups["fence"].Value[0] == fence[0] && f.Groups["fence"].Value.Length >= fence.Length && f.Groups["info"].Value.Trim().Length == 0;
                 if (closes)
                     fence = null;
@@ -67,7 +80,19 @@ internal static partial class QuartoSyntax
                     output.Append(line).Append('\n');
                 continue;
             }
-            output.Append(line.Contains("{{", StringComparison.Ordinal) ? ReplaceShortcodes(line) : line).Append('\n');
+            if (line.Contains("{%", StringComparison.Ordinal) && LiquidLine().Match(line) is { Success: true } liquid)
+            {
+                // A Jekyll highlight block is a fence by another name; raw/endraw only protect {{ }} from Liquid.
+                if (liquid.Groups["tag"].Value == "highlight")
+                {
+                    fence = "```";
+                    mode = "code";
+                    output.Append("```").Append(liquid.Groups["lang"].Value).Append('\n');
+                }
+                continue;
+            }
+            var text = line.Contains("{%", StringComparison.Ordinal) ? LiquidRaw().Replace(line, "") : line;
+            output.Append(text.Contains("{{", StringComparison.Ordinal) ? ReplaceShortcodes(text) : text).Append('\n');
         }
         output.Length--;
         return output.ToString();

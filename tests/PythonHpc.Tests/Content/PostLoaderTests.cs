@@ -242,6 +242,20 @@ public sealed class PostLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Front_matter_opened_with_two_dashes_is_read_with_a_warning_but_a_leading_rule_is_not_front_matter()
+    {
+        var typo = Load("2024-09-03-typo.md", "--\ncategories:\n- documentation\ndate: '2024-09-03'\ntitle: How to use Anki\n---\n\n## Install\n");
+        Assert.Equal("How to use Anki", Published(typo).Title);
+        Assert.Equal(["documentation"], typo.Post!.Categories);
+        Assert.Equal("## Install\n", typo.Body!.TrimStart('\n'));
+        Assert.Contains("must open with '---', not '--'", Assert.Single(typo.Problems).Message);
+
+        var rule = Load("2024-09-04-rule.md", "----\nSome text under a rule.\n\n---\n\nMore text.\n");
+        Assert.Empty(rule.Problems);
+        Assert.StartsWith("----\nSome text", rule.Body);
+    }
+
+    [Fact]
     public void An_impossible_date_is_refused_at_the_date_line()
     {
         var result = Load("bad-date.md", "---\ntitle: Bad\n\ndate: 2025-02-30\n---\nBody");

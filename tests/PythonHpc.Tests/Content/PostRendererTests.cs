@@ -170,6 +170,31 @@ public sealed class PostRendererTests : IDisposable
     }
 
     [Fact]
+    public void Jekyll_highlight_blocks_become_code_and_gist_embeds_become_links()
+    {
+        var html = Render("""
+            {% highlight python %}
+            x = {"a": 1}
+            {% endhighlight %}
+
+            {% raw %}Keep {{ this }} as text{% endraw %}
+
+            <script src="https://gist.github.com/zonca/5043796.js"></script>
+
+            <script src="http://gist-it.appspot.com/github/zonca/repo/blob/master/a.py"></script>
+
+            <script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>
+            """).Html;
+        Assert.Contains("<pre><code class=\"language-python\">x = {&quot;a&quot;: 1}\n</code></pre>", html);
+        Assert.Contains("Keep {{ this }} as text", html);
+        Assert.DoesNotContain("{%", html, StringComparison.Ordinal);
+        Assert.Contains("<a href=\"https://gist.github.com/zonca/5043796\">View the code on GitHub</a>", html);
+        Assert.Contains("<a href=\"https://github.com/zonca/repo/blob/master/a.py\">View the code on GitHub</a>", html);
+        Assert.DoesNotContain("twitter", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Special_characters_are_escaped_once()
     {
         var rendered = Render("""
