@@ -6,20 +6,21 @@ namespace PythonHpc.Content;
 /// <summary>
 /// A post's YAML front matter, with the file line of every value so problems can point at it.
 /// Keys are matched case-insensitively (Hugo writes <c>Title</c>, Quarto <c>title</c>). Values a post
-/// leaves out come from the <c>_metadata.yml</c> files of its folders, as in Quarto.
+/// leaves out come from the <c>_metadata.yml</c> files of its folders, as in Quarto. Simple front
+/// matter is read by <see cref="SimpleYaml"/>; anything else by YamlDotNet.
 /// </summary>
 internal sealed partial class FrontMatter
 {
-    public static readonly FrontMatter Empty = new(new YamlMappingNode(), 0, null);
+    public static readonly FrontMatter Empty = new(FrontMap.Empty, null);
 
-    private readonly YamlMappingNode _root;
-    private readonly int _lineOffset;
+    private static readonly Lock YamlGate = new();
+
+    private readonly FrontMap _root;
     private readonly FrontMatter? _defaults;
 
-    private FrontMatter(YamlMappingNode root, int lineOffset, FrontMatter? defaults)
+    private FrontMatter(FrontMap root, FrontMatter? defaults)
     {
         _root = root;
-        _lineOffset = lineOffset;
         _defaults = defaults;
     }
 
@@ -29,22 +30,20 @@ internal sealed partial class FrontMatter
     /// </summary>
     public static FrontMatter? Parse(string yaml, int firstLine, FrontMatter? defaults, string file, List<Problem> problems)
     {
+        if (SimpleYaml.TryParse(yaml, firstLine) is { } simple)
+            return new FrontMatter(simple, defaults);
         var errors = new List<Problem>();
-        var front = ParseStrict(yaml, firstLine, defaults, file, errors);
-        if (front is null && Repair(yaml) is { } repaired)
+        var root = ParseYaml(yaml, firstLine, file, errors);
+        if (root is null && Repair(yaml) is { } repaired && ParseYaml(repaired.Yaml, firstLine, file, []) is { } retried)
         {
             // The commonest YAML mistake in front matter: "title: Python: the good parts" (an unquoted ": ").
             // Quoting those values makes valid YAML of it; keep the post and say which line to fix.
-            var retry = ParseStrict(repaired.Yaml, firstLine, defaults, file, []);
-            if (retry is not null)
-            {
-                foreach (var line in repaired.Lines)
-                    problems.Add(Problem.Warning(file, firstLine + line, "a value with ': ' in it must be quoted in YAML; read as text"));
-                return retry;
-            }
+            foreach (var line in repaired.Lines)
+                problems.Add(Problem.Warning(file, firstLine + line, "a value with ': ' in it must be quoted in YAML; read as text"));
+            return new FrontMatter(retried, defaults);
         }
         problems.AddRange(errors);
-        return front;
+        return root is null ? null : new FrontMatter(root, defaults);
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^(?<key>[A-Za-z_][\w-]*):[ \t]+(?<value>[^""'\[{|>&*!#%@`\s][^#]*?:\s.*?)[ \t]*$")]
@@ -66,15 +65,19 @@ internal sealed partial class FrontMatter
         return fixedLines.Count == 0 ? null : (string.Join('\n', lines), fixedLines);
     }
 
-    private static FrontMatter? ParseStrict(string yaml, int firstLine, FrontMatter? defaults, string file, List<Problem> problems)
+    /// <summary>YAML in full, through YamlDotNet; null, with a problem at its line, when it is not a valid mapping.</summary>
+    internal static FrontMap? ParseYaml(string yaml, int firstLine, string file, List<Problem> problems)
     {
         if (string.IsNullOrWhiteSpace(yaml))
-            return new FrontMatter(new YamlMappingNode(), firstLine - 1, defaults);
+            return FrontMap.Empty;
         var stream = new YamlStream();
         var parser = new TrackingParser(new Parser(new StringReader(yaml)));
         try
         {
-            stream.Load(parser);
+            // YamlDotNet calls string.IsInterned for every scalar, which takes a process-wide lock: two
+            // threads parsing at once are slower than one. One parse at a time.
+            lock (YamlGate)
+                stream.Load(parser);
         }
         catch (YamlException e)
         {
@@ -90,44 +93,58 @@ internal sealed partial class FrontMatter
             return null;
         }
         if (stream.Documents.Count == 0)
-            return new FrontMatter(new YamlMappingNode(), firstLine - 1, defaults);
+            return FrontMap.Empty;
         if (stream.Documents[0].RootNode is not YamlMappingNode root)
         {
             problems.Add(Problem.Error(file, firstLine, "front matter must be a YAML mapping of keys to values"));
             return null;
         }
-        return new FrontMatter(root, firstLine - 1, defaults);
+        return (FrontMap)Convert(root, firstLine - 1);
     }
 
-    /// <summary>The value of <paramref name="key"/>, or of the first of its aliases present, here or in the defaults.</summary>
-    public YamlNode? Get(params ReadOnlySpan<string> keys)
+    private static FrontValue Convert(YamlNode node, int lineOffset)
+    {
+        var line = lineOffset + (int)node.Start.Line;
+        return node switch
+        {
+            YamlScalarNode s => new FrontScalar(s.Value ?? "", IsNullScalar(s), line),
+            YamlSequenceNode seq => new FrontList([.. seq.Children.Select(c => Convert(c, lineOffset))], line),
+            YamlMappingNode map => new FrontMap(
+                [.. map.Children.Select(kv => new KeyValuePair<string, FrontValue>((kv.Key as YamlScalarNode)?.Value ?? "", Convert(kv.Value, lineOffset)))],
+                line),
+            _ => new FrontScalar("", true, line),
+        };
+    }
+
+    private static bool IsNullScalar(YamlScalarNode scalar) =>
+        scalar.Value is null || (scalar.Style == ScalarStyle.Plain && scalar.Value is "" or "~" or "null" or "Null" or "NULL");
+
+    /// <summary>The value of the first of <paramref name="keys"/> present, here or in the defaults.</summary>
+    public FrontValue? Get(params ReadOnlySpan<string> keys)
     {
         foreach (var key in keys)
-        {
-            foreach (var (k, v) in _root.Children)
-                if (k is YamlScalarNode s && string.Equals(s.Value, key, StringComparison.OrdinalIgnoreCase))
-                    return v;
-        }
+            if (_root.Get(key) is { } value)
+                return value;
         return _defaults?.Get(keys);
     }
 
     public bool Has(string key) => Get(key) is not null;
 
-    /// <summary>The file line of a node, when it comes from the post itself (defaults point at line 1).</summary>
-    public int LineOf(YamlNode node) => Owns(node) ? _lineOffset + (int)node.Start.Line : 1;
+    /// <summary>The file line of a value, when it comes from the post itself (defaults point at line 1).</summary>
+    public int LineOf(FrontValue value) => Owns(_root, value) ? value.Line : 1;
 
     /// <summary>A scalar's text; null when absent, YAML null or not a scalar (a problem is added for the latter).</summary>
     public string? Text(string file, List<Problem> problems, params ReadOnlySpan<string> keys)
     {
-        var node = Get(keys);
-        switch (node)
+        var value = Get(keys);
+        switch (value)
         {
             case null:
                 return null;
-            case YamlScalarNode scalar:
-                return IsNull(scalar) ? null : Clean(scalar, file, problems);
+            case FrontScalar scalar:
+                return scalar.IsNull ? null : Clean(scalar, file, problems);
             default:
-                problems.Add(Problem.Warning(file, LineOf(node), $"'{keys[0]}' should be a single value; ignored"));
+                problems.Add(Problem.Warning(file, LineOf(value), $"'{keys[0]}' should be a single value; ignored"));
                 return null;
         }
     }
@@ -136,18 +153,17 @@ internal sealed partial class FrontMatter
     public List<string> List(string file, List<Problem> problems, params ReadOnlySpan<string> keys)
     {
         var values = new List<string>();
-        var node = Get(keys);
-        switch (node)
+        switch (Get(keys))
         {
-            case YamlScalarNode scalar when !IsNull(scalar):
+            case FrontScalar { IsNull: false } scalar:
                 values.AddRange(Clean(scalar, file, problems).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
                 break;
-            case YamlSequenceNode sequence:
-                foreach (var item in sequence)
+            case FrontList list:
+                foreach (var item in list.Items)
                 {
-                    if (item is YamlScalarNode s && !IsNull(s) && !string.IsNullOrWhiteSpace(s.Value))
+                    if (item is FrontScalar { IsNull: false } s && !string.IsNullOrWhiteSpace(s.Text))
                         values.Add(Clean(s, file, problems).Trim());
-                    else if (item is not YamlScalarNode)
+                    else if (item is not FrontScalar)
                         problems.Add(Problem.Warning(file, LineOf(item), $"an item of '{keys[0]}' is not a plain value; ignored"));
                 }
                 break;
@@ -156,30 +172,18 @@ internal sealed partial class FrontMatter
     }
 
     /// <summary>A double-quoted YAML string can spell characters XML forbids ("\a", "\f", "\x00"); they are removed.</summary>
-    private string Clean(YamlScalarNode scalar, string file, List<Problem> problems)
+    private string Clean(FrontScalar scalar, string file, List<Problem> problems)
     {
-        var value = scalar.Value ?? "";
-        if (!SourceText.HasForbidden(value))
-            return value;
+        if (!SourceText.HasForbidden(scalar.Text))
+            return scalar.Text;
         problems.Add(Problem.Warning(file, LineOf(scalar), "removed control characters that XML cannot carry"));
-        return SourceText.RemoveForbidden(value);
+        return SourceText.RemoveForbidden(scalar.Text);
     }
 
-    public static bool IsNull(YamlScalarNode scalar) =>
-        scalar.Value is null || (scalar.Style == YamlDotNet.Core.ScalarStyle.Plain && scalar.Value is "" or "~" or "null" or "Null" or "NULL");
-
-    private bool Owns(YamlNode node)
+    private static bool Owns(FrontValue parent, FrontValue value) => ReferenceEquals(parent, value) || parent switch
     {
-        foreach (var (_, v) in _root.Children)
-            if (ReferenceEquals(v, node) || Contains(v, node))
-                return true;
-        return false;
-    }
-
-    private static bool Contains(YamlNode parent, YamlNode node) => parent switch
-    {
-        YamlSequenceNode seq => seq.Children.Any(c => ReferenceEquals(c, node) || Contains(c, node)),
-        YamlMappingNode map => map.Children.Any(c => ReferenceEquals(c.Value, node) || Contains(c.Value, node)),
+        FrontList list => list.Items.Any(i => Owns(i, value)),
+        FrontMap map => map.Entries.Any(e => Owns(e.Value, value)),
         _ => false,
     };
 

@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Markdig;
 using PythonHpc.Hosting;
-using YamlDotNet.RepresentationModel;
 
 namespace PythonHpc.Content;
 
@@ -362,35 +361,37 @@ internal sealed partial class PostLoader(SiteOptions site, ContentOptions conten
     /// <summary>Authors as strings, lists, Quarto's <c>- name: …</c> objects, or <c>name: {given, family}</c>.</summary>
     private static List<string> AuthorsOf(FrontMatter front, string display, List<Problem> problems)
     {
-        var node = front.Get("author", "authors");
         var names = new List<string>();
-        void Add(YamlNode item)
+        void Add(FrontValue item)
         {
             if (NameOf(item) is { } name)
                 names.Add(name);
             else
                 problems.Add(Problem.Warning(display, front.LineOf(item), "an author without a name; ignored"));
         }
-        if (node is YamlSequenceNode list)
-            foreach (var item in list)
-                Add(item);
-        else if (node is YamlScalarNode scalar && FrontMatter.IsNull(scalar))
-            return names;
-        else if (node is not null)
-            Add(node);
+        switch (front.Get("author", "authors"))
+        {
+            case FrontList list:
+                foreach (var item in list.Items)
+                    Add(item);
+                break;
+            case FrontScalar { IsNull: true } or null:
+                break;
+            case var single:
+                Add(single);
+                break;
+        }
         return Distinct(names);
     }
 
     private static readonly string[] NameParts = ["given", "family"];
 
-    private static string? NameOf(YamlNode node) => node switch
+    private static string? NameOf(FrontValue value) => value switch
     {
-        YamlScalarNode s when !FrontMatter.IsNull(s) && !string.IsNullOrWhiteSpace(s.Value) => Collapse(SourceText.RemoveForbidden(s.Value)),
-        YamlMappingNode m when m.Children.TryGetValue(new YamlScalarNode("name"), out var name) => NameOf(name),
-        YamlMappingNode m when m.Children.TryGetValue(new YamlScalarNode("literal"), out var literal) => NameOf(literal),
-        YamlMappingNode m => string.Join(' ', NameParts
-            .Select(k => m.Children.TryGetValue(new YamlScalarNode(k), out var v) ? NameOf(v) : null)
-            .OfType<string>()) is { Length: > 0 } joined ? joined : null,
+        FrontScalar { IsNull: false } s when !string.IsNullOrWhiteSpace(s.Text) => Collapse(SourceText.RemoveForbidden(s.Text)),
+        FrontMap m when m.Get("name") is { } name => NameOf(name),
+        FrontMap m when m.Get("literal") is { } literal => NameOf(literal),
+        FrontMap m => string.Join(' ', NameParts.Select(k => m.Get(k) is { } v ? NameOf(v) : null).OfType<string>()) is { Length: > 0 } joined ? joined : null,
         _ => null,
     };
 
