@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration.Memory;
 using PythonHpc.Content;
 using PythonHpc.Feeds;
 using PythonHpc.Hosting;
@@ -35,6 +36,11 @@ internal partial class Program
         {
             throw AppSettings.FromFileError(e);
         }
+        // Embedded defaults, under everything else: no log line per request (a feed server answers thousands).
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = [new("Logging:LogLevel:Default", "Information"), new("Logging:LogLevel:Microsoft.AspNetCore", "Warning")],
+        });
         builder.Configuration.AddEnvironmentVariables(AppSettings.EnvironmentPrefix).AddInMemoryCollection(overrides);
         var settings = AppSettings.Load(builder.Configuration);
         builder.WebHost.UseUrls(settings.Http.Urls.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
