@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.RegularExpressions;
 using Markdig;
 using PythonHpc.Hosting;
@@ -39,94 +38,25 @@ internal sealed partial class PostLoader(SiteOptions site, ContentOptions conten
         var problems = new List<Problem>();
         var file = new FileInfo(fullPath);
         var format = FormatOf(fullPath);
-        string? yaml;
-        int yamlLine;
-        Func<string> body;
-        if (format == PostFormat.Notebook)
-        {
-            var parts = Read(file, display, problems) is { } json ? Notebook.Convert(json, display, problems) : null;
-            if (parts is null)
-                return new Result(null, null, problems);
-            (yaml, yamlLine, body) = (parts.FrontMatter, parts.FrontMatterLine, () => parts.Markdown);
-        }
-        else if (ReadClean(file, display, problems) is not { } bytes || !TrySplit(bytes, display, problems, out yaml, out yamlLine, out body))
+        if (PostFile.Read(file, format, display, content.MaxFileBytes, problems) is not { } source)
             return new Result(null, null, problems);
-
-        var front = FrontMatter.Parse(yaml ?? "", yaml is null ? 1 : yamlLine, defaults, display, problems);
+        var front = FrontMatter.Parse(source.FrontMatter ?? "", source.FrontMatter is null ? 1 : source.FrontMatterLine, defaults, display, problems);
         if (front is null)
             return new Result(null, null, problems);
         // A Quarto listing page (the blog's index) lives beside posts but is not one.
         if (front.Has("listing"))
             return new Result(null, null, problems);
 
-        var post = Build(file, display, format, front, body, problems);
-        return new Result(post, post is not null && withBody ? body() : null, problems);
+        var post = Build(file, display, format, front, source.Body, problems);
+        return new Result(post, post is not null && withBody ? source.Body() : null, problems);
     }
 
     /// <summary>
     /// Only the body of a post already read, for rendering it: the front matter is split off but not
     /// parsed again. Null when the file can no longer be read.
     /// </summary>
-    public string? ReadBody(string fullPath)
-    {
-        var display = DisplayPath(fullPath);
-        var problems = new List<Problem>();
-        var file = new FileInfo(fullPath);
-        if (FormatOf(fullPath) == PostFormat.Notebook)
-            return Read(file, display, problems) is { } json ? Notebook.Convert(json, display, problems)?.Markdown : null;
-        return ReadClean(file, display, problems) is { } bytes && TrySplit(bytes, display, problems, out _, out _, out var body) ? body() : null;
-    }
-
-    /// <summary>The file as text, cleaned (see <see cref="SourceText"/>); null, with a problem, when it must be refused.</summary>
-    private string? Read(FileInfo file, string display, List<Problem> problems) =>
-        ReadBytes(file, display, problems) is { } bytes ? NotEmpty(SourceText.Decode(bytes, display, problems), display, problems) : null;
-
-    /// <summary>The file as clean UTF-8 bytes: as read when already clean (nearly always), else cleaned through <see cref="SourceText.Decode"/>.</summary>
-    private byte[]? ReadClean(FileInfo file, string display, List<Problem> problems)
-    {
-        if (ReadBytes(file, display, problems) is not { } bytes)
-            return null;
-        var span = bytes.AsSpan();
-        if (span.StartsWith("\uFEFF"u8))
-            span = span[3..];
-        if (!SourceText.IsClean(span))
-            return NotEmpty(SourceText.Decode(span, display, problems), display, problems) is { } text ? Encoding.UTF8.GetBytes(text) : null;
-        if (span.IndexOfAnyExcept(" \t\n"u8) < 0)
-            return Empty<byte[]>(display, problems);
-        return span.Length == bytes.Length ? bytes : span.ToArray();
-    }
-
-    private byte[]? ReadBytes(FileInfo file, string display, List<Problem> problems)
-    {
-        try
-        {
-            if (file.Length > content.MaxFileBytes)
-            {
-                problems.Add(Problem.Error(display, 1,
-                    $"file is {file.Length / 1048576.0:0.0} MB, more than Content:MaxFileBytes ({content.MaxFileBytes / 1048576.0:0.#} MB); not read"));
-                return null;
-            }
-            return File.ReadAllBytes(file.FullName);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            problems.Add(Problem.Error(display, 1, "cannot read the file: " + e.Message));
-            return null;
-        }
-    }
-
-    private static string? NotEmpty(string? text, string display, List<Problem> problems)
-    {
-        if (text is not null && string.IsNullOrWhiteSpace(text))
-            return Empty<string>(display, problems);
-        return text;
-    }
-
-    private static T? Empty<T>(string display, List<Problem> problems) where T : class
-    {
-        problems.Add(Problem.Error(display, 1, "file is empty"));
-        return null;
-    }
+    public string? ReadBody(string fullPath) =>
+        PostFile.Read(new FileInfo(fullPath), FormatOf(fullPath), DisplayPath(fullPath), content.MaxFileBytes, [])?.Body();
 
     private static PostFormat FormatOf(string path) => Path.GetExtension(path).ToLowerInvariant() switch
     {
@@ -134,60 +64,6 @@ internal sealed partial class PostLoader(SiteOptions site, ContentOptions conten
         ".qmd" => PostFormat.Quarto,
         _ => PostFormat.Markdown,
     };
-
-    /// <summary>
-    /// Front matter is a block between a first line <c>---</c> and a line <c>---</c> or <c>...</c>. Works
-    /// on the bytes, so that only the front matter is decoded now and the body when someone asks.
-    /// </summary>
-    private static bool TrySplit(byte[] text, string display, List<Problem> problems, out string? yaml, out int yamlLine, out Func<string> body)
-    {
-        yaml = null;
-        yamlLine = 0;
-        body = () => Encoding.UTF8.GetString(text);
-        var span = text.AsSpan();
-        var firstLineEnd = span.IndexOf((byte)'\n');
-        if (firstLineEnd < 0)
-            return true;
-        var opening = span[..firstLineEnd].TrimEnd(" \t"u8);
-        if (opening.Length < 2 || opening.IndexOfAnyExcept((byte)'-') >= 0)
-            return true;
-        var start = firstLineEnd + 1;
-        if (FindClosing(span, start) is not var (closing, from))
-        {
-            if (opening.Length == 3)
-                problems.Add(Problem.Error(display, 1, "front matter starts with '---' on line 1 but is never closed by a '---' line"));
-            return opening.Length != 3;
-        }
-        var candidate = Encoding.UTF8.GetString(span[start..closing]);
-        // "--" or "----" on line 1 is a typo for "---" when what follows is front matter (a title or a
-        // date); otherwise it is a thematic break and the file has no front matter.
-        if (opening.Length != 3)
-        {
-            if (FrontMatter.Parse(candidate, 2, null, display, []) is not { } front || !(front.Has("title") || front.Has("date")))
-                return true;
-            problems.Add(Problem.Warning(display, 1, $"front matter must open with '---', not '{Encoding.ASCII.GetString(opening)}'; read as front matter"));
-        }
-        yaml = candidate;
-        yamlLine = 2;
-        body = () => Encoding.UTF8.GetString(text, from, text.Length - from);
-        return true;
-    }
-
-    /// <summary>The closing <c>---</c> or <c>...</c> line after <paramref name="start"/>: where it starts, and where the body after it starts.</summary>
-    private static (int Line, int After)? FindClosing(ReadOnlySpan<byte> span, int start)
-    {
-        for (var position = start; position < span.Length;)
-        {
-            var end = span[position..].IndexOf((byte)'\n');
-            var line = (end < 0 ? span[position..] : span.Slice(position, end)).TrimEnd(" \t"u8);
-            if (line.SequenceEqual("---"u8) || line.SequenceEqual("..."u8))
-                return (position, end < 0 ? span.Length : position + end + 1);
-            if (end < 0)
-                break;
-            position += end + 1;
-        }
-        return null;
-    }
 
     private Post? Build(FileInfo file, string display, PostFormat format, FrontMatter front, Func<string> body, List<Problem> problems)
     {
