@@ -29,6 +29,9 @@ internal sealed record Post
     public required IReadOnlyList<string> Aliases { get; init; }
     public required Uri Permalink { get; init; }
     public required PostFormat Format { get; init; }
+    /// <summary>The video and chapters when the post is a webinar recording.</summary>
+    public Webinars.Webinar? Webinar { get; init; }
+
     /// <summary>Size and modification time of the file this was read from: a changed stamp means read it again.</summary>
     public required SourceStamp Stamp { get; init; }
 

@@ -10,6 +10,15 @@ namespace PythonHpc.Content;
 /// </summary>
 internal sealed record PostFile(string? FrontMatter, int FrontMatterLine, Func<string> Body)
 {
+    /// <summary>The file line the body starts on (1 for a notebook, whose body is made of its cells).</summary>
+    public int BodyLine { get; init; } = 1;
+
+    /// <summary>
+    /// False when the body cannot link a YouTube or Vimeo video, found on the bytes without decoding
+    /// them: most posts are not webinars and need not be decoded to tell.
+    /// </summary>
+    public bool MayLinkVideo { get; init; } = true;
+
     /// <summary>Null, with a problem naming the file and line, when the file must be refused.</summary>
     public static PostFile? Read(FileInfo file, PostFormat format, string display, long maxBytes, List<Problem> problems)
     {
@@ -78,7 +87,8 @@ internal sealed record PostFile(string? FrontMatter, int FrontMatterLine, Func<s
     /// </summary>
     private static PostFile? Split(byte[] text, string display, List<Problem> problems)
     {
-        var whole = new PostFile(null, 0, () => Encoding.UTF8.GetString(text));
+        var mayLinkVideo = MentionsVideo(text);
+        var whole = new PostFile(null, 0, () => Encoding.UTF8.GetString(text)) { MayLinkVideo = mayLinkVideo };
         var span = text.AsSpan();
         var firstLineEnd = span.IndexOf((byte)'\n');
         if (firstLineEnd < 0)
@@ -103,8 +113,16 @@ internal sealed record PostFile(string? FrontMatter, int FrontMatterLine, Func<s
                 return whole;
             problems.Add(Problem.Warning(display, 1, $"front matter must open with '---', not '{Encoding.ASCII.GetString(opening)}'; read as front matter"));
         }
-        return new PostFile(yaml, 2, () => Encoding.UTF8.GetString(text, from, text.Length - from));
+        return new PostFile(yaml, 2, () => Encoding.UTF8.GetString(text, from, text.Length - from))
+        {
+            BodyLine = 1 + span[..from].Count((byte)'\n'),
+            MayLinkVideo = mayLinkVideo,
+        };
     }
+
+    /// <summary>Host names as they appear in links, which are lower case in practice (a miss only costs a decode).</summary>
+    private static bool MentionsVideo(ReadOnlySpan<byte> text) =>
+        text.IndexOf("youtu"u8) >= 0 || text.IndexOf("vimeo"u8) >= 0;
 
     /// <summary>The closing <c>---</c> or <c>...</c> line after <paramref name="start"/>: where it starts, and where the body after it starts.</summary>
     private static (int Line, int After)? FindClosing(ReadOnlySpan<byte> span, int start)

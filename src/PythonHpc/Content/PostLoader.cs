@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Markdig;
 using PythonHpc.Hosting;
 
 namespace PythonHpc.Content;
@@ -47,7 +46,7 @@ internal sealed partial class PostLoader(SiteOptions site, ContentOptions conten
         if (front.Has("listing"))
             return new Result(null, null, problems);
 
-        var post = Build(file, display, format, front, source.Body, problems);
+        var post = Build(file, display, format, front, source, problems);
         return new Result(post, post is not null && withBody ? source.Body() : null, problems);
     }
 
@@ -65,8 +64,9 @@ internal sealed partial class PostLoader(SiteOptions site, ContentOptions conten
         _ => PostFormat.Markdown,
     };
 
-    private Post? Build(FileInfo file, string display, PostFormat format, FrontMatter front, Func<string> body, List<Problem> problems)
+    private Post? Build(FileInfo file, string display, PostFormat format, FrontMatter front, PostFile source, List<Problem> problems)
     {
+        var body = source.Body;
         var relative = Path.GetRelativePath(content.PostsRoot, file.FullName).Replace('\\', '/');
         var key = KeyOf(relative);
         var errors = problems.Count(p => p.Severity == Severity.Error);
@@ -98,6 +98,7 @@ internal sealed partial class PostLoader(SiteOptions site, ContentOptions conten
             Aliases = front.List(display, problems, "aliases"),
             Permalink = permalink,
             Format = format,
+            Webinar = Webinars.WebinarReader.Read(front, source, display, problems),
             Stamp = SourceStamp.Of(file),
         };
     }
@@ -151,14 +152,7 @@ internal sealed partial class PostLoader(SiteOptions site, ContentOptions conten
         return null;
     }
 
-    private static readonly System.Buffers.SearchValues<char> MarkdownSyntax = System.Buffers.SearchValues.Create("*_`[]<>&\\!#~=|");
-
-    /// <summary>Markdown as text; most titles and descriptions have no syntax at all, and skip the parser.</summary>
-    private static string? PlainText(string markdown)
-    {
-        var text = Collapse(markdown.AsSpan().IndexOfAny(MarkdownSyntax) < 0 ? markdown : Markdown.ToPlainText(markdown));
-        return text.Length == 0 ? null : text;
-    }
+    private static string? PlainText(string markdown) => MarkdownText.Plain(markdown);
 
     private DateTimeOffset DateOf(FrontMatter front, FileInfo file, string key, string display, List<Problem> problems)
     {
@@ -311,5 +305,5 @@ internal sealed partial class PostLoader(SiteOptions site, ContentOptions conten
         return result;
     }
 
-    private static string Collapse(string text) => string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+    private static string Collapse(string text) => MarkdownText.Collapse(text);
 }
