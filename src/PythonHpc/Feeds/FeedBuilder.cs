@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using PythonHpc.Content;
 using PythonHpc.Hosting;
+using PythonHpc.Webinars;
 
 namespace PythonHpc.Feeds;
 
@@ -30,7 +31,18 @@ internal sealed class FeedBuilder(SiteOptions site, FeedsOptions options)
             foreach (var document in Write(feed))
                 documents.Add(document);
         });
+        foreach (var document in Chapters(published))
+            documents.Add(document);
         return [.. documents.OrderBy(d => d.Path, StringComparer.Ordinal)];
+    }
+
+    /// <summary>One chapters file per published webinar that has chapters (the first post of a key wins, in feed order).</summary>
+    private static IEnumerable<FeedDocument> Chapters(IReadOnlyList<Post> published)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var post in published)
+            if (post.Webinar is { Chapters.Count: > 0 } webinar && seen.Add(ChapterFile.PathOf(post)))
+                yield return new FeedDocument(ChapterFile.PathOf(post), ChapterFile.ContentType, ChapterFile.Write(post, webinar));
     }
 
     private sealed record FeedPlan(string Title, string Description, string Folder, IReadOnlyList<Post> Posts);

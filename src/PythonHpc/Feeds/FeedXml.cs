@@ -10,6 +10,8 @@ internal static class FeedXml
     public const string ContentNamespace = "http://purl.org/rss/1.0/modules/content/";
     public const string DublinCoreNamespace = "http://purl.org/dc/elements/1.1/";
     public const string AtomNamespace = "http://www.w3.org/2005/Atom";
+    public const string PodcastNamespace = "https://podcastindex.org/namespace/1.0";
+    public const string MediaNamespace = "http://search.yahoo.com/mrss/";
 
     private static readonly XmlWriterSettings Settings = new()
     {

@@ -35,7 +35,7 @@ internal sealed class JsonFeedWriter(SiteOptions site)
             WriteAuthors(json, [site.Author]);
             json.WriteStartArray("items");
             foreach (var item in feed.Items)
-                WriteItem(json, item);
+                WriteItem(json, item, site.BaseUri);
             json.WriteEndArray();
             json.WriteEndObject();
         }
@@ -43,7 +43,7 @@ internal sealed class JsonFeedWriter(SiteOptions site)
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static void WriteItem(Utf8JsonWriter json, FeedItem item)
+    private static void WriteItem(Utf8JsonWriter json, FeedItem item, Uri baseUri)
     {
         var post = item.Post;
         json.WriteStartObject();
@@ -66,6 +66,36 @@ internal sealed class JsonFeedWriter(SiteOptions site)
                 json.WriteStringValue(category);
             json.WriteEndArray();
         }
+        if (post.Webinar is { } webinar)
+            WriteChapters(json, post, webinar, baseUri);
+        json.WriteEndObject();
+    }
+
+    /// <summary>
+    /// JSON Feed 1.1 lets publishers add keys that start with an underscore; readers that do not
+    /// know one ignore it. <c>_chapters</c> carries the video and its chapters with their summaries.
+    /// </summary>
+    private static void WriteChapters(Utf8JsonWriter json, Content.Post post, Webinars.Webinar webinar, Uri baseUri)
+    {
+        json.WriteStartObject("_chapters");
+        json.WriteString("about", "https://github.com/Podcastindex-org/podcast-namespace/blob/main/chapters/jsonChapters.md");
+        json.WriteString("video", webinar.Video.WatchUrl.AbsoluteUri);
+        if (webinar.Thumbnail(post) is { } thumbnail)
+            json.WriteString("thumbnail", thumbnail.AbsoluteUri);
+        if (webinar.Chapters.Count > 0)
+            json.WriteString("url", new Uri(baseUri, Webinars.ChapterFile.PathOf(post)).AbsoluteUri);
+        json.WriteStartArray("chapters");
+        foreach (var chapter in webinar.Chapters)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("startTime", (long)chapter.Start.TotalSeconds);
+            json.WriteString("title", chapter.Title);
+            json.WriteString("url", chapter.Link.AbsoluteUri);
+            if (chapter.Summary is not null)
+                json.WriteString("summary", chapter.Summary);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
         json.WriteEndObject();
     }
 

@@ -3,7 +3,8 @@
 RSS and Atom go through Debian's feedparser, the library behind many readers: a feed it flags as
 "bozo" (not well-formed, wrong encoding, undefined entity) would break some reader somewhere.
 Debian's feedparser (6.0) predates JSON Feed support, so JSON Feed files are read with Python's
-json module and checked against the JSON Feed 1.1 required fields.
+json module and checked against the JSON Feed 1.1 required fields, and chapters/*.json against the
+Podcasting 2.0 JSON chapters format (version, chapters with a numeric startTime and a title).
 """
 import datetime
 import json
@@ -23,6 +24,8 @@ def xml_entry(e):
         "summary": e.get("summary"),
         "content": [c.get("value") for c in e.get("content", [])],
         "content_types": [c.get("type") for c in e.get("content", [])],
+        "media_content": [m.get("url") for m in e.get("media_content", [])],
+        "media_thumbnail": [m.get("url") for m in e.get("media_thumbnail", [])],
     }
 
 
@@ -81,9 +84,36 @@ def json_feed(path):
     }
 
 
+def chapters_file(path):
+    problems = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            d = json.load(f)
+        if not isinstance(d.get("version"), str):
+            problems.append("version")
+        chapters = d.get("chapters")
+        if not isinstance(chapters, list) or not chapters:
+            problems.append("chapters")
+            chapters = []
+        for c in chapters:
+            if not isinstance(c.get("startTime"), (int, float)) or not isinstance(c.get("title"), str):
+                problems.append("chapter fields")
+        starts = [c.get("startTime") for c in chapters]
+        entries = [{"id": None, "title": c.get("title"), "link": c.get("url"), "published_parsed": [], "authors": [], "tags": [],
+                    "summary": None, "content": [], "content_types": [], "start": c.get("startTime")} for c in chapters]
+    except Exception as e:
+        problems.append(repr(e))
+        d, entries = {}, []
+    return {"version": "chapters" if not problems else None, "bozo": bool(problems),
+            "bozo_exception": ", ".join(problems) or None, "title": d.get("title"), "updated_parsed": None, "entries": entries}
+
+
 result = []
 for path in sys.argv[1:]:
-    feed = json_feed(path) if path.endswith(".json") else xml_feed(path)
+    if "/chapters/" in path:
+        feed = chapters_file(path)
+    else:
+        feed = json_feed(path) if path.endswith(".json") else xml_feed(path)
     feed["file"] = path
     result.append(feed)
 json.dump(result, sys.stdout, ensure_ascii=False)
