@@ -1,5 +1,7 @@
+using PythonHpc.Announcements;
 using PythonHpc.Content;
 using PythonHpc.Feeds;
+using PythonHpc.Mail;
 
 namespace PythonHpc.Hosting;
 
@@ -14,7 +16,9 @@ internal sealed class ConfigurationException(IReadOnlyList<string> errors) : Exc
 /// the defaults in the options classes (what a bare <c>dotnet run</c> uses), <c>appsettings.json</c>
 /// in the working folder, environment variables <c>PYTHONHPC_Section__Key</c>, command-line options.
 /// </summary>
-internal sealed record AppSettings(SiteOptions Site, ContentOptions Content, FeedsOptions Feeds, HttpOptions Http)
+internal sealed record AppSettings(
+    SiteOptions Site, ContentOptions Content, FeedsOptions Feeds, HttpOptions Http,
+    TemplatesOptions Templates, MailOptions Mail, AnnouncementsOptions Announcements)
 {
     public const string EnvironmentPrefix = "PYTHONHPC_";
     public const string File = "appsettings.json";
@@ -52,13 +56,20 @@ internal sealed record AppSettings(SiteOptions Site, ContentOptions Content, Fee
             Bind<SiteOptions>(configuration, SiteOptions.Section, errors),
             Bind<ContentOptions>(configuration, ContentOptions.Section, errors),
             Bind<FeedsOptions>(configuration, FeedsOptions.Section, errors),
-            Bind<HttpOptions>(configuration, HttpOptions.Section, errors));
+            Bind<HttpOptions>(configuration, HttpOptions.Section, errors),
+            Bind<TemplatesOptions>(configuration, TemplatesOptions.Section, errors),
+            Bind<MailOptions>(configuration, MailOptions.Section, errors),
+            Bind<AnnouncementsOptions>(configuration, AnnouncementsOptions.Section, errors));
         if (errors.Count == 0)
         {
             errors.AddRange(settings.Site.Validate());
             errors.AddRange(settings.Content.Validate());
             errors.AddRange(settings.Feeds.Validate());
             errors.AddRange(settings.Http.Validate());
+            errors.AddRange(settings.Http.Resolve(settings.Site.BaseUri));
+            errors.AddRange(settings.Templates.Validate());
+            errors.AddRange(settings.Mail.Validate());
+            errors.AddRange(settings.Announcements.Validate());
         }
         return errors.Count == 0 ? settings : throw new ConfigurationException(errors);
     }
@@ -66,12 +77,7 @@ internal sealed record AppSettings(SiteOptions Site, ContentOptions Content, Fee
     private static T Bind<T>(IConfiguration configuration, string name, List<string> errors) where T : new()
     {
         var section = configuration.GetSection(name);
-        // A misspelt key (Site:BaseURL for BaseUrl is fine, Site:BaseURI is not) silently keeping its
-        // default is worse than an error; only keys with a public setter are configuration.
-        var keys = typeof(T).GetProperties().Where(p => p.SetMethod?.IsPublic == true).Select(p => p.Name).ToList();
-        foreach (var child in section.GetChildren())
-            if (!keys.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
-                errors.Add($"{name}:{child.Key} is not a configuration key; the keys of {name} are {string.Join(", ", keys)}");
+        CheckKeys(section, typeof(T), name, errors);
         try
         {
             return section.Get<T>() ?? new T();
@@ -80,6 +86,22 @@ internal sealed record AppSettings(SiteOptions Site, ContentOptions Content, Fee
         {
             errors.Add(e.Message);
             return new T();
+        }
+    }
+
+    /// <summary>
+    /// A misspelt key (Site:BaseURI for Site:BaseUrl) silently keeping its default is worse than an
+    /// error. Only properties with a public setter are keys; nested sections (Mail:Dkim) are checked too.
+    /// </summary>
+    private static void CheckKeys(IConfigurationSection section, Type type, string path, List<string> errors)
+    {
+        var keys = type.GetProperties().Where(p => p.SetMethod?.IsPublic == true).ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
+        foreach (var child in section.GetChildren())
+        {
+            if (!keys.TryGetValue(child.Key, out var property))
+                errors.Add($"{path}:{child.Key} is not a configuration key; the keys of {path} are {string.Join(", ", keys.Keys)}");
+            else if (property.PropertyType.IsClass && property.PropertyType != typeof(string))
+                CheckKeys(child, property.PropertyType, $"{path}:{property.Name}", errors);
         }
     }
 }

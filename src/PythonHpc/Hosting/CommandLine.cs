@@ -21,6 +21,7 @@ internal static class CommandLine
         root.SetAction(_ => runService(new Dictionary<string, string?>()));
         root.Subcommands.Add(FeedCommand("build", "Build the feeds once into the output folder and exit.", write: true));
         root.Subcommands.Add(FeedCommand("check", "Read every post and report its problems, without writing anything.", write: false));
+        root.Subcommands.Add(AnnounceCommand.Create());
         return root;
     }
 
