@@ -1,0 +1,53 @@
+"""A recording SMTP server on aiosmtpd (Debian's python3-aiosmtpd), for tests over a real socket.
+
+    python3 smtprecorder.py PORT FOLDER
+
+Every accepted message is written to FOLDER as NNNNNN.eml (the bytes as received, CRLF), with one
+line per recipient appended to FOLDER/deliveries.log: "NNNNNN<TAB>recipient". Recipients answer by
+their local part, so tests can script faults per address:
+  ...-450@...     450 4.2.1 (try again later), every time
+  ...-550@...     550 5.1.1 (no such user)
+  ...-hangup@...  the connection is closed without a reply
+Anyone else is accepted (250). It prints "ready" once listening.
+"""
+import os
+import sys
+
+from aiosmtpd.controller import Controller
+
+port, folder = int(sys.argv[1]), sys.argv[2]
+os.makedirs(folder, exist_ok=True)
+counter = {"n": 0}
+
+
+class Recorder:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        local = address.split("@")[0].lower()
+        if local.endswith("-450"):
+            return "450 4.2.1 Mailbox busy, try later"
+        if local.endswith("-550"):
+            return "550 5.1.1 No such user"
+        if local.endswith("-hangup"):
+            session.transport.close()
+            return "421 4.3.0 Closing"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        counter["n"] += 1
+        name = f"{counter['n']:06d}"
+        with open(os.path.join(folder, name + ".eml"), "wb") as f:
+            f.write(envelope.original_content)
+        with open(os.path.join(folder, "deliveries.log"), "a") as log:
+            for rcpt in envelope.rcpt_tos:
+                log.write(f"{name}\t{rcpt}\n")
+        return "250 2.0.0 Accepted"
+
+
+controller = Controller(Recorder(), hostname="127.0.0.1", port=port, decode_data=False)
+controller.start()
+print("ready", flush=True)
+try:
+    sys.stdin.read()  # serves until stdin closes or the process is killed
+finally:
+    controller.stop()
