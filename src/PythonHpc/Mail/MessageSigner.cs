@@ -1,17 +1,21 @@
+using System.Buffers;
 using System.Security.Cryptography;
+using System.Text;
 using MimeKit;
-using MimeKit.Cryptography;
 using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.Crypto.Parameters;
+using Org.BouncyCastle.Math.EC.Rfc8032;
 
 namespace PythonHpc.Mail;
 
 /// <summary>
-/// DKIM signing (RFC 6376), relaxed/relaxed, over the headers a bulk sender must protect, after the
-/// message is prepared for 7-bit transport so that no relay re-encodes the body and breaks its hash.
-/// RSA signatures are made by the platform's RSA (OpenSSL on Linux), not MimeKit's default
-/// BouncyCastle path: the same signature, about twenty times faster (see docs/BENCHMARKS.md).
-/// Ed25519 keys (RFC 8463) use MimeKit's own signer.
+/// DKIM signing (RFC 6376), relaxed/relaxed, over the headers a bulk sender must protect. The
+/// message is serialised once as it goes on the wire (prepared for 7-bit, CRLF), the body and the
+/// listed headers are canonicalised and hashed from those bytes with the platform's SHA-256, and the
+/// hash is signed with the platform's RSA (OpenSSL on Linux) or Ed25519 (RFC 8463). MimeKit's own
+/// DkimSigner gives the same signatures about twenty times slower: its RSA runs on BouncyCastle's
+/// managed big integers, and its body hash on a managed SHA-256 behind a chain of stream filters
+/// (docs/BENCHMARKS.md has the figures).
 /// </summary>
 internal sealed class MessageSigner : IDisposable
 {
@@ -19,16 +23,28 @@ internal sealed class MessageSigner : IDisposable
     public static readonly string[] Headers =
         ["From", "To", "Subject", "Date", "Message-ID", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "MIME-Version", "Content-Type"];
 
-    private readonly DkimSigner _signer;
+    /// <summary>As messages go on the wire: CRLF line ends.</summary>
+    internal static readonly FormatOptions Wire = CreateWireFormat();
 
-    private MessageSigner(DkimSigner signer)
+    [ThreadStatic]
+    private static MemoryStream? t_wire;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_input;
+
+    private readonly string _domain;
+    private readonly string _selector;
+    private readonly string _algorithm;
+    private readonly Func<byte[], byte[]> _sign;
+    private readonly IDisposable? _key;
+
+    private MessageSigner(string domain, string selector, string algorithm, Func<byte[], byte[]> sign, IDisposable? key)
     {
-        signer.HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed;
-        signer.BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed;
-        _signer = signer;
+        (_domain, _selector, _algorithm, _sign, _key) = (domain, selector, algorithm, sign, key);
     }
 
-    public DkimSignatureAlgorithm Algorithm => _signer.SignatureAlgorithm;
+    /// <summary><c>rsa-sha256</c> or <c>ed25519-sha256</c>.</summary>
+    public string Algorithm => _algorithm;
 
     /// <summary>Null when signing is off; a <see cref="Hosting.ConfigurationException"/> when the key cannot be used.</summary>
     public static MessageSigner? Create(DkimOptions options)
@@ -36,10 +52,37 @@ internal sealed class MessageSigner : IDisposable
         if (!options.Enabled)
             return null;
         var pem = File.ReadAllText(options.PrivateKeyPath);
-        AsymmetricKeyParameter? key;
+        switch (ReadKey(pem))
+        {
+            case RsaPrivateCrtKeyParameters rsa when rsa.Modulus.BitLength >= 1024:
+                // One RSA object per thread: the platform's RSA is not documented as safe to share.
+                var keys = new ThreadLocal<RSA>(() =>
+                {
+                    var key = RSA.Create();
+                    key.ImportFromPem(pem);
+                    return key;
+                }, trackAllValues: true);
+                return new MessageSigner(options.Domain, options.Selector, "rsa-sha256",
+                    data => keys.Value!.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1), new RsaKeys(keys));
+            case Ed25519PrivateKeyParameters ed25519:
+                // RFC 8463 §3: Ed25519-SHA256 signs the SHA-256 hash of the data with PureEdDSA.
+                return new MessageSigner(options.Domain, options.Selector, "ed25519-sha256", data =>
+                {
+                    var signature = new byte[Ed25519.SignatureSize];
+                    ed25519.Sign(Ed25519.Algorithm.Ed25519, null, SHA256.HashData(data), 0, 32, signature, 0);
+                    return signature;
+                }, null);
+            default:
+                throw new Hosting.ConfigurationException(
+                    [$"Mail:Dkim:PrivateKeyPath '{options.PrivateKeyPath}' is not a PEM private key of RSA (1024 bits or more) or Ed25519"]);
+        }
+    }
+
+    private static AsymmetricKeyParameter? ReadKey(string pem)
+    {
         try
         {
-            key = new Org.BouncyCastle.OpenSsl.PemReader(new StringReader(pem)).ReadObject() switch
+            return new Org.BouncyCastle.OpenSsl.PemReader(new StringReader(pem)).ReadObject() switch
             {
                 AsymmetricCipherKeyPair pair => pair.Private,
                 AsymmetricKeyParameter parameter => parameter,
@@ -48,74 +91,172 @@ internal sealed class MessageSigner : IDisposable
         }
         catch (Exception e) when (e is IOException or InvalidCastException or ArgumentException)
         {
-            key = null;
+            return null;
         }
-        return key switch
-        {
-            RsaPrivateCrtKeyParameters rsa when rsa.Modulus.BitLength >= 1024 =>
-                new MessageSigner(new PlatformRsaDkimSigner(rsa, pem, options.Domain, options.Selector)),
-            Ed25519PrivateKeyParameters ed25519 =>
-                new MessageSigner(new DkimSigner(ed25519, options.Domain, options.Selector, DkimSignatureAlgorithm.Ed25519Sha256)),
-            _ => throw new Hosting.ConfigurationException(
-                [$"Mail:Dkim:PrivateKeyPath '{options.PrivateKeyPath}' is not a PEM private key of RSA (1024 bits or more) or Ed25519"]),
-        };
     }
 
-    public void Dispose() => (_signer as IDisposable)?.Dispose();
+    public void Dispose() => _key?.Dispose();
 
-    /// <summary>Adds the DKIM-Signature; <paramref name="message"/> must already be prepared for 7-bit transport.</summary>
-    public void Sign(MimeMessage message) => _signer.Sign(message, Headers);
-
-    /// <summary>MimeKit's DKIM signer, with the signature itself made by <see cref="RSA"/>.</summary>
-    private sealed class PlatformRsaDkimSigner : DkimSigner, IDisposable
+    /// <summary>
+    /// Adds a DKIM-Signature header at the top of <paramref name="message"/>, whose bytes must not
+    /// change on the way (its parts already 7-bit). Signed at <paramref name="time"/>. The message is
+    /// serialised as it goes on the wire, and the hashes taken from those bytes.
+    /// </summary>
+    public void Sign(MimeMessage message, DateTimeOffset time)
     {
-        // One RSA object per thread: the platform's RSA is not documented as safe to share.
-        private readonly ThreadLocal<RSA> _rsa;
-
-        public PlatformRsaDkimSigner(AsymmetricKeyParameter key, string pem, string domain, string selector)
-            : base(key, domain, selector, DkimSignatureAlgorithm.RsaSha256)
+        var (head, body) = Serialize(message);
+        var input = Input();
+        var signed = new List<string>(Headers.Length);
+        foreach (var name in Headers)
         {
-            _rsa = new ThreadLocal<RSA>(() =>
+            if (Field(head.Span, name) is var (start, length) && length > 0)
             {
-                var rsa = RSA.Create();
-                rsa.ImportFromPem(pem);
-                return rsa;
-            }, trackAllValues: true);
+                signed.Add(name);
+                Relaxed.Header(head.Span.Slice(start, length), input);
+                input.Write("\r\n"u8);
+            }
         }
+        AddSignature(message, time, signed, input, body.Span);
+    }
 
+    /// <summary>
+    /// The same signature without serialising the message: the headers are read from MimeKit's own
+    /// header objects (the bytes it writes), and <paramref name="body"/> must be exactly the bytes it
+    /// writes after them. Callers check once, with <see cref="SameHashInput"/>, that this holds.
+    /// </summary>
+    public void Sign(MimeMessage message, DateTimeOffset time, ReadOnlySpan<byte> body)
+    {
+        var input = Input();
+        var signed = CanonicalHeaders(message, input);
+        AddSignature(message, time, signed, input, body);
+    }
+
+    /// <summary>Whether both ways of reading <paramref name="message"/> give the same headers and body to hash.</summary>
+    internal static bool SameHashInput(MimeMessage message, ReadOnlySpan<byte> body)
+    {
+        var (head, serializedBody) = Serialize(message);
+        var fromObjects = new ArrayBufferWriter<byte>();
+        CanonicalHeaders(message, fromObjects);
+        var fromBytes = new ArrayBufferWriter<byte>();
+        foreach (var name in Headers)
+        {
+            if (Field(head.Span, name) is var (start, length) && length > 0)
+            {
+                Relaxed.Header(head.Span.Slice(start, length), fromBytes);
+                fromBytes.Write("\r\n"u8);
+            }
+        }
+        return fromObjects.WrittenSpan.SequenceEqual(fromBytes.WrittenSpan) && serializedBody.Span.SequenceEqual(body);
+    }
+
+    /// <summary>The message as it goes on the wire, split at the blank line; the bytes live in a per-thread buffer until the next call.</summary>
+    private static (ReadOnlyMemory<byte> Head, ReadOnlyMemory<byte> Body) Serialize(MimeMessage message)
+    {
+        // Buffers kept per thread: an announcement signs thousands of messages on each.
+        var wire = t_wire ??= new MemoryStream(32 * 1024);
+        wire.SetLength(0);
+        message.WriteTo(Wire, wire);
+        var bytes = wire.GetBuffer().AsMemory(0, (int)wire.Length);
+        var split = bytes.Span.IndexOf("\r\n\r\n"u8);
+        return split < 0 ? (bytes, ReadOnlyMemory<byte>.Empty) : (bytes[..(split + 2)], bytes[(split + 4)..]);
+    }
+
+    private static ArrayBufferWriter<byte> Input()
+    {
+        var input = t_input ??= new ArrayBufferWriter<byte>(4096);
+        input.ResetWrittenCount();
+        return input;
+    }
+
+    /// <summary>The listed headers that the message has, canonicalised from MimeKit's header objects (the message's, then its body's, as written).</summary>
+    private static List<string> CanonicalHeaders(MimeMessage message, ArrayBufferWriter<byte> input)
+    {
+        var signed = new List<string>(Headers.Length);
+        Span<byte> field = stackalloc byte[1024];
+        foreach (var name in Headers)
+        {
+            var header = Last(message.Body?.Headers, name) ?? Last(message.Headers, name);
+            if (header is null)
+                continue;
+            var raw = header.RawValue;
+            var buffer = header.Field.Length + 1 + raw.Length <= field.Length ? field : new byte[header.Field.Length + 1 + raw.Length];
+            var n = Encoding.ASCII.GetBytes(header.Field, buffer);
+            buffer[n++] = (byte)':';
+            raw.CopyTo(buffer[n..]);
+            Relaxed.Header(buffer[..(n + raw.Length)], input);
+            input.Write("\r\n"u8);
+            signed.Add(name);
+        }
+        return signed;
+    }
+
+    private static Header? Last(HeaderList? headers, string name)
+    {
+        if (headers is null)
+            return null;
+        for (var i = headers.Count - 1; i >= 0; i--)
+            if (headers[i].Field.Equals(name, StringComparison.OrdinalIgnoreCase))
+                return headers[i];
+        return null;
+    }
+
+    private void AddSignature(MimeMessage message, DateTimeOffset time, List<string> signed, ArrayBufferWriter<byte> input, ReadOnlySpan<byte> body)
+    {
+        var bodyHash = Convert.ToBase64String(Relaxed.BodyHash(body));
+        // Folded at tag boundaries; a verifier unfolds and compresses whitespace before hashing (relaxed).
+        var value = new StringBuilder(" v=1; a=").Append(_algorithm).Append("; c=relaxed/relaxed; d=").Append(_domain)
+            .Append("; s=").Append(_selector).Append(";\n\tt=").Append(time.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .Append("; h=").Append(string.Join(':', signed)).Append(";\n\tbh=").Append(bodyHash).Append(";\n\tb=");
+        var unsigned = Encoding.ASCII.GetBytes("DKIM-Signature:" + value);
+        Relaxed.Header(unsigned, input);
+        var signature = Convert.ToBase64String(_sign(input.WrittenSpan.ToArray()));
+        for (var i = 0; i < signature.Length; i += 72)
+            value.Append(i == 0 ? "" : "\n\t ").Append(signature.AsSpan(i, Math.Min(72, signature.Length - i)));
+        value.Append('\n');
+        var header = new Header(HeaderId.DkimSignature, "");
+        header.SetRawValue(Encoding.ASCII.GetBytes(value.ToString()));
+        message.Headers.Insert(0, header);
+    }
+
+    /// <summary>The bottom-most field called <paramref name="name"/> (RFC 6376 §5.4.2 signs instances bottom-up): where it starts and how long it is, with its folded lines.</summary>
+    private static (int Start, int Length)? Field(ReadOnlySpan<byte> head, string name)
+    {
+        (int, int)? found = null;
+        var at = 0;
+        while (at < head.Length)
+        {
+            var end = at;
+            // A field runs to the CRLF that is not followed by whitespace (a folded line continues it).
+            while (true)
+            {
+                var crlf = head[end..].IndexOf("\r\n"u8);
+                end = crlf < 0 ? head.Length : end + crlf + 2;
+                if (end >= head.Length || head[end] is not ((byte)' ' or (byte)'\t'))
+                    break;
+            }
+            var line = head[at..end];
+            var colon = line.IndexOf((byte)':');
+            if (colon == name.Length && Ascii.EqualsIgnoreCase(line[..colon], name))
+                found = (at, end - at - 2);
+            at = end;
+        }
+        return found;
+    }
+
+    private static FormatOptions CreateWireFormat()
+    {
+        var options = FormatOptions.Default.Clone();
+        options.NewLineFormat = NewLineFormat.Dos;
+        return options;
+    }
+
+    private sealed class RsaKeys(ThreadLocal<RSA> keys) : IDisposable
+    {
         public void Dispose()
         {
-            foreach (var rsa in _rsa.Values)
-                rsa.Dispose();
-            _rsa.Dispose();
+            foreach (var key in keys.Values)
+                key.Dispose();
+            keys.Dispose();
         }
-
-        protected override ISigner CreateSigningContext() => new RsaSha256Signer(_rsa.Value!);
-    }
-
-    /// <summary>BouncyCastle's signer interface, which MimeKit feeds, over SHA-256 and the platform's RSA (PKCS#1 v1.5, as DKIM's rsa-sha256 is).</summary>
-    private sealed class RsaSha256Signer(RSA rsa) : ISigner
-    {
-        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-
-        public string AlgorithmName => "SHA-256withRSA";
-
-        public void Init(bool forSigning, ICipherParameters parameters)
-        {
-        }
-
-        public void Update(byte input) => _hash.AppendData([input]);
-
-        public void BlockUpdate(byte[] input, int inOff, int inLen) => _hash.AppendData(input, inOff, inLen);
-
-        public void BlockUpdate(ReadOnlySpan<byte> input) => _hash.AppendData(input);
-
-        public int GetMaxSignatureSize() => rsa.KeySize / 8;
-
-        public byte[] GenerateSignature() => rsa.SignHash(_hash.GetHashAndReset(), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-
-        public bool VerifySignature(byte[] signature) => throw new NotSupportedException("signing only");
-
-        public void Reset() => _hash.GetHashAndReset();
     }
 }

@@ -1,0 +1,138 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using Fluid;
+using PythonHpc.Hosting;
+
+namespace PythonHpc.Mail;
+
+/// <summary>
+/// A template rendered once per announcement with stand-ins for what differs per recipient (the
+/// address, the name, the unsubscribe link), then filled in for each one: twenty thousand messages
+/// cost one render and twenty thousand string joins, not twenty thousand renders. It is used only
+/// when a second render with other stand-ins shows that the template uses those values as they are
+/// (no filter, no test on them); otherwise <see cref="TryCreate"/> returns null and every message is
+/// rendered in full.
+/// </summary>
+internal sealed class PersonalizedTemplate
+{
+    private const int Email = 0, Name = 1, Url = 2;
+
+    // Letters and digits only: no encoder changes them, and no post or template contains them by chance.
+    private static readonly string[][] StandIns =
+    [
+        ["zqxjemail7k3v", "zqxjname7k3v", "zqxjurl7k3v"],
+        ["vwkqemail2p9d", "vwkqname2p9d", "vwkqurl2p9d"],
+    ];
+
+    private readonly List<(string Text, int Field)> _segments;
+    private readonly TextEncoder _encoder;
+
+    // The literal segments already quoted-printable, each starting a line and ending with a soft
+    // break when a value follows: a message's part is these joined with its few encoded values.
+    private readonly byte[][] _encoded;
+
+    private PersonalizedTemplate(List<(string, int)> segments, TextEncoder encoder)
+    {
+        _segments = segments;
+        _encoder = encoder;
+        _encoded = [.. segments.Select((s, i) => s.Item2 >= 0 ? [] : Piece(s.Item1, i + 1 < segments.Count))];
+    }
+
+    /// <param name="model">The announcement's model; its recipient and unsubscribe link are replaced by stand-ins.</param>
+    /// <param name="withName">Whether the recipients this serves have a name (a template may test for one).</param>
+    public static PersonalizedTemplate? TryCreate(IFluidTemplate template, EmailModel model, TextEncoder encoder, bool withName)
+    {
+        string Render(string[] s) => LiquidTemplates.Render(template, model with
+        {
+            Recipient = new EmailRecipient(s[Email], withName ? s[Name] : ""),
+            UnsubscribeUrl = s[Url],
+        }, encoder);
+
+        var first = Render(StandIns[0]);
+        var segments = Split(first, StandIns[0]);
+        var personalized = new PersonalizedTemplate(segments, encoder);
+        return personalized.Join(StandIns[1][Email], StandIns[1][Name], StandIns[1][Url], encode: false) == Render(StandIns[1])
+            ? personalized
+            : null;
+    }
+
+    public string Fill(string email, string? name, string unsubscribeUrl) => Join(email, name ?? "", unsubscribeUrl, encode: true);
+
+    /// <summary>The same text as <see cref="Fill"/>, as UTF-8 quoted-printable, for a MIME part.</summary>
+    public byte[] FillQuotedPrintable(string email, string? name, string unsubscribeUrl)
+    {
+        Span<byte[]?> values = [null, null, null];
+        var length = 0;
+        for (var i = 0; i < _segments.Count; i++)
+        {
+            var field = _segments[i].Field;
+            if (field < 0)
+            {
+                length += _encoded[i].Length;
+                continue;
+            }
+            values[field] ??= Piece(_encoder.Encode(field switch { Email => email, Name => name ?? "", _ => unsubscribeUrl }), softBreakAfter: true);
+            length += values[field]!.Length;
+        }
+        var output = new byte[length];
+        var at = 0;
+        for (var i = 0; i < _segments.Count; i++)
+        {
+            var piece = _segments[i].Field < 0 ? _encoded[i] : values[_segments[i].Field]!;
+            piece.CopyTo(output, at);
+            at += piece.Length;
+        }
+        return output;
+    }
+
+    /// <summary>A piece encoded from the start of a line, ending with a soft break unless it is the last or already ends a line.</summary>
+    private static byte[] Piece(string text, bool softBreakAfter)
+    {
+        var encoded = QuotedPrintable.Encode(text);
+        if (!softBreakAfter || encoded.Length == 0 || encoded.AsSpan().EndsWith("\r\n"u8))
+            return encoded;
+        return [.. encoded, .. QuotedPrintable.SoftBreak];
+    }
+
+    private string Join(string email, string name, string url, bool encode)
+    {
+        var text = new StringBuilder(_segments.Sum(s => s.Text.Length) + 512);
+        foreach (var (literal, field) in _segments)
+        {
+            if (field < 0)
+            {
+                text.Append(literal);
+                continue;
+            }
+            var value = field switch { Email => email, Name => name, _ => url };
+            text.Append(encode ? _encoder.Encode(value) : value);
+        }
+        return text.ToString();
+    }
+
+    private static List<(string, int)> Split(string rendered, string[] standIns)
+    {
+        var segments = new List<(string, int)>();
+        var at = 0;
+        while (at < rendered.Length)
+        {
+            var (next, field) = (-1, -1);
+            for (var f = 0; f < standIns.Length; f++)
+            {
+                var i = rendered.IndexOf(standIns[f], at, StringComparison.Ordinal);
+                if (i >= 0 && (next < 0 || i < next))
+                    (next, field) = (i, f);
+            }
+            if (next < 0)
+            {
+                segments.Add((rendered[at..], -1));
+                break;
+            }
+            if (next > at)
+                segments.Add((rendered[at..next], -1));
+            segments.Add(("", field));
+            at = next + standIns[field].Length;
+        }
+        return segments;
+    }
+}
