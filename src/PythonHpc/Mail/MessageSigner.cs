@@ -35,10 +35,13 @@ internal sealed class MessageSigner : IDisposable
     private readonly string _domain;
     private readonly string _selector;
     private readonly string _algorithm;
-    private readonly Func<byte[], byte[]> _sign;
+    private readonly Signature _sign;
+
+    /// <summary>Signs the canonicalised headers (a hash over them is part of each algorithm).</summary>
+    internal delegate byte[] Signature(ReadOnlySpan<byte> data);
     private readonly IDisposable? _key;
 
-    private MessageSigner(string domain, string selector, string algorithm, Func<byte[], byte[]> sign, IDisposable? key)
+    internal MessageSigner(string domain, string selector, string algorithm, Signature sign, IDisposable? key)
     {
         (_domain, _selector, _algorithm, _sign, _key) = (domain, selector, algorithm, sign, key);
     }
@@ -209,7 +212,7 @@ internal sealed class MessageSigner : IDisposable
             .Append("; h=").Append(string.Join(':', signed)).Append(";\n\tbh=").Append(bodyHash).Append(";\n\tb=");
         var unsigned = Encoding.ASCII.GetBytes("DKIM-Signature:" + value);
         Relaxed.Header(unsigned, input);
-        var signature = Convert.ToBase64String(_sign(input.WrittenSpan.ToArray()));
+        var signature = Convert.ToBase64String(_sign(input.WrittenSpan));
         for (var i = 0; i < signature.Length; i += 72)
             value.Append(i == 0 ? "" : "\n\t ").Append(signature.AsSpan(i, Math.Min(72, signature.Length - i)));
         value.Append('\n');

@@ -44,16 +44,13 @@ internal static class Relaxed
     {
         // Quoted-printable bodies are nearly always canonical already: no tab, no double space, no
         // space before a line end. Then only the empty lines at the end go (vectorised searches).
-        if (body.IndexOf((byte)'\t') < 0 && body.IndexOf("  "u8) < 0 && body.IndexOf(" \r\n"u8) < 0 && !body.EndsWith(" "u8))
+        if (body.EndsWith("\r\n"u8) && body.IndexOf((byte)'\t') < 0 && body.IndexOf("  "u8) < 0 && body.IndexOf(" \r\n"u8) < 0)
         {
-            while (body.EndsWith("\r\n"u8))
-                body = body[..^2];
-            if (body.IsEmpty)
-                return SHA256.HashData([]);
-            using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            whole.AppendData(body);
-            whole.AppendData("\r\n"u8);
-            return whole.GetHashAndReset();
+            var end = body.Length;
+            while (end >= 4 && body[(end - 4)..end].SequenceEqual("\r\n\r\n"u8))
+                end -= 2;
+            // One call on the bytes as they are, ending with exactly one CRLF (no hash object to make).
+            return SHA256.HashData(end == 2 ? [] : body[..end]);
         }
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Span<byte> line = stackalloc byte[1024];
