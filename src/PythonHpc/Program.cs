@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration.Memory;
 using PythonHpc.Content;
 using PythonHpc.Feeds;
 using PythonHpc.Hosting;
+using PythonHpc.Mail;
 
 return await CommandLine.RunAsync(CommandLine.Create(RunServiceAsync), args);
 
@@ -47,11 +48,14 @@ internal partial class Program
 
         builder.Services
             .AddSingleton(settings.Site).AddSingleton(settings.Content).AddSingleton(settings.Feeds).AddSingleton(settings.Http)
+            .AddSingleton(settings.Templates).AddSingleton(settings.Mail).AddSingleton(settings.Announcements)
             .AddSingleton(TimeProvider.System)
             .AddContent()
-            .AddFeeds();
+            .AddFeeds()
+            .AddMail();
 
         var app = builder.Build();
+        MailSetup.Validate(app.Services);
         app.MapHealth();
         app.MapFeeds();
         return app;
