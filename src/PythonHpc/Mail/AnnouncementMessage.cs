@@ -53,9 +53,7 @@ internal sealed class AnnouncementMessage
     /// </summary>
     internal sealed record Draft(string Key, EmailModel Model, string Subject, string Boundary)
     {
-        public required string From { get; init; }
-        public string? ReplyTo { get; init; }
-        public required string ListId { get; init; }
+        public required SharedHeaders Shared { get; init; }
         public PersonalizedTemplate? Html { get; init; }
         public PersonalizedTemplate? HtmlNameless { get; init; }
         public PersonalizedTemplate? Text { get; init; }
@@ -81,9 +79,8 @@ internal sealed class AnnouncementMessage
         var boundary = "=-" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)).Replace('/', '_').Replace('+', '.');
         var draft = new Draft(post.Id, model, subject.Length > 0 ? subject : HeaderText(post.Title), boundary)
         {
-            From = _mail.FromAddress.ToString(Wire, true),
-            ReplyTo = _mail.ReplyToAddress?.ToString(Wire, true),
-            ListId = $"{Quoted(_site.Title + " webinars")} <webinars.{_mail.Domain}>",
+            Shared = new SharedHeaders(SharedHeaders.Format, _mail.FromAddress.ToString(Wire, true), _mail.ReplyToAddress?.ToString(Wire, true),
+                subject.Length > 0 ? subject : HeaderText(post.Title), $"{Quoted(_site.Title + " webinars")} <webinars.{_mail.Domain}>"),
             Html = PersonalizedTemplate.TryCreate(_html, model, LiquidTemplates.Html, withName: true),
             HtmlNameless = PersonalizedTemplate.TryCreate(_html, model, LiquidTemplates.Html, withName: false),
             Text = PersonalizedTemplate.TryCreate(_text, model, LiquidTemplates.Text, withName: true),
@@ -135,19 +132,25 @@ internal sealed class AnnouncementMessage
         // Built from a list of headers: MimeKit's default constructor makes (and we would replace) a
         // Message-ID from the host's name, and each property setter re-serialises its header; this
         // way composing costs a third (measured).
-        var headers = new List<Header>(10) { new(HeaderId.From, draft.From) };
-        if (draft.ReplyTo is not null)
-            headers.Add(new Header(HeaderId.ReplyTo, draft.ReplyTo));
+        // The headers every message of the announcement shares are formatted once (Draft.Shared) and
+        // given to MimeKit as raw bytes: formatting them again for each message was an eighth of its cost.
+        var shared = draft.Shared;
+        var headers = new List<Header>(10) { Raw(HeaderId.From, shared.From) };
+        if (shared.ReplyTo is not null)
+            headers.Add(Raw(HeaderId.ReplyTo, shared.ReplyTo));
         headers.Add(new Header(HeaderId.To, new MailboxAddress(HeaderText(recipient.Name ?? ""), recipient.Email).ToString(Wire, true)));
-        headers.Add(new Header(HeaderId.Subject, draft.Subject));
-        headers.Add(new Header(HeaderId.Date, MimeKit.Utils.DateUtils.FormatDate(date)));
-        headers.Add(new Header(HeaderId.MessageId, "<" + MessageId(draft.Key, recipient.Email) + ">"));
+        headers.Add(Raw(HeaderId.Subject, shared.Subject));
+        headers.Add(Raw(HeaderId.Date, shared.Date(date)));
+        headers.Add(Raw(HeaderId.MessageId, Encoding.ASCII.GetBytes(" <" + MessageId(draft.Key, recipient.Email) + ">\n")));
         // RFC 2919: a list's identifier is a label under a domain its owner controls.
-        headers.Add(new Header(HeaderId.ListId, draft.ListId));
+        headers.Add(Raw(HeaderId.ListId, shared.ListId));
         // RFC 2369 and RFC 8058: the one-click https link first, then a mailto for clients that only do mail.
-        headers.Add(new Header(HeaderId.ListUnsubscribe, $"<{recipient.UnsubscribeUrl.AbsoluteUri}>, <mailto:{_mail.FromAddress.Address}?subject=unsubscribe>"));
-        headers.Add(new Header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"));
-        headers.Add(new Header(HeaderId.MimeVersion, "1.0"));
+        var unsubscribe = $"<{recipient.UnsubscribeUrl.AbsoluteUri}>, <mailto:{_mail.FromAddress.Address}?subject=unsubscribe>";
+        headers.Add(Ascii.IsValid(unsubscribe) && unsubscribe.Length < 900
+            ? Raw(HeaderId.ListUnsubscribe, Encoding.ASCII.GetBytes(" " + unsubscribe.Replace(", <mailto:", ",\n <mailto:", StringComparison.Ordinal) + "\n"))
+            : new Header(HeaderId.ListUnsubscribe, unsubscribe));
+        headers.Add(Raw("List-Unsubscribe-Post", shared.ListUnsubscribePost));
+        headers.Add(Raw(HeaderId.MimeVersion, shared.MimeVersion));
         // Quoted-printable, always: 7-bit clean and lines under 998 octets whatever the text, so the
         // message survives any relay unchanged (which a DKIM body hash requires) and a pickup-folder
         // .eml is valid as written. Encoded here, once, rather than by MimeKit each time it is written.
@@ -159,6 +162,47 @@ internal sealed class AnnouncementMessage
         else
             _signer.Sign(message, date);
         return message;
+    }
+
+    private static Header Raw(HeaderId id, byte[] value)
+    {
+        var header = new Header(id, "");
+        header.SetRawValue(value);
+        return header;
+    }
+
+    private static Header Raw(string field, byte[] value)
+    {
+        var header = new Header(field, "");
+        header.SetRawValue(value);
+        return header;
+    }
+
+    /// <summary>The raw bytes (as MimeKit formats them) of the headers every message of an announcement shares.</summary>
+    internal sealed class SharedHeaders(Func<HeaderId, string, byte[]> format, string from, string? replyTo, string subject, string listId)
+    {
+        public byte[] From { get; } = format(HeaderId.From, from);
+        public byte[]? ReplyTo { get; } = replyTo is null ? null : format(HeaderId.ReplyTo, replyTo);
+        public byte[] Subject { get; } = format(HeaderId.Subject, subject);
+        public byte[] ListId { get; } = format(HeaderId.ListId, listId);
+        public byte[] ListUnsubscribePost { get; } = format(HeaderId.Unknown, "List-Unsubscribe=One-Click");
+        public byte[] MimeVersion { get; } = format(HeaderId.MimeVersion, "1.0");
+
+        private (DateTimeOffset Date, byte[] Raw) _date = (DateTimeOffset.MinValue, []);
+
+        /// <summary>The Date header's bytes; an announcement's messages mostly share their second, so the last one is kept.</summary>
+        public byte[] Date(DateTimeOffset date)
+        {
+            var last = _date;
+            if (last.Date == date)
+                return last.Raw;
+            var raw = format(HeaderId.Date, MimeKit.Utils.DateUtils.FormatDate(date));
+            _date = (date, raw);
+            return raw;
+        }
+
+        public static byte[] Format(HeaderId id, string value) =>
+            (id == HeaderId.Unknown ? new Header("List-Unsubscribe-Post", value) : new Header(id, value)).RawValue;
     }
 
     private static Multipart Body(Draft draft, byte[] text, byte[] html)

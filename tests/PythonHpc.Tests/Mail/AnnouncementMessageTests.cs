@@ -83,6 +83,21 @@ public sealed partial class AnnouncementMessageTests : IDisposable
     }
 
     [Fact]
+    public void Names_and_titles_beyond_ascii_are_encoded_and_read_back_whole()
+    {
+        var mail = new MailOptions { From = "Träff Ström <webinars@blog.example.org>", ReplyTo = "Zoë <zoe@example.org>" };
+        var announcement = Announcement.ForSeed(_folder, mail, title: "\"Träffar – Python för HPC\"");
+        var parsed = Parse(announcement.Compose(Announcement.Recipient("asa@example.com", "Åsa Öberg")));
+        Assert.Empty(parsed.GetProperty("defects").EnumerateArray());
+        Assert.False(parsed.GetProperty("eight_bit").GetBoolean());
+        Assert.Equal("Träff Ström <webinars@blog.example.org>", Header(parsed, "From"));
+        Assert.Equal("Zoë <zoe@example.org>", Header(parsed, "Reply-To"));
+        Assert.Equal("Åsa Öberg <asa@example.com>", Header(parsed, "To"));
+        Assert.Equal("New webinar: Träffar – Python för HPC", Header(parsed, "Subject"));
+        Assert.Contains("Träffar – Python för HPC", parsed.GetProperty("parts")[1].GetProperty("text").GetString());
+    }
+
+    [Fact]
     public void The_message_id_is_the_same_for_the_same_announcement_and_address_only()
     {
         var announcement = Announcement.ForSeed(_folder);
