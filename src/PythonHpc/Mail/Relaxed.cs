@@ -39,54 +39,64 @@ internal static class Relaxed
         output.Advance(n);
     }
 
+    [ThreadStatic]
+    private static byte[]? t_buffer;
+
     /// <summary>The SHA-256 of the body: whitespace runs to one space, none at line ends, no empty lines at the end, a final CRLF.</summary>
     public static byte[] BodyHash(ReadOnlySpan<byte> body)
     {
-        // Quoted-printable bodies are nearly always canonical already: no tab, no double space, no
-        // space before a line end. Then only the empty lines at the end go (vectorised searches).
-        if (body.EndsWith("\r\n"u8) && body.IndexOf((byte)'\t') < 0 && body.IndexOf("  "u8) < 0 && body.IndexOf(" \r\n"u8) < 0)
-        {
-            var end = body.Length;
-            while (end >= 4 && body[(end - 4)..end].SequenceEqual("\r\n\r\n"u8))
-                end -= 2;
-            // One call on the bytes as they are, ending with exactly one CRLF (no hash object to make).
-            return SHA256.HashData(end == 2 ? [] : body[..end]);
-        }
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Span<byte> line = stackalloc byte[1024];
+        // Quoted-printable bodies are canonical already but for a few lines (indented text): lines
+        // are copied whole (vectorised searches tell which need rewriting) into one buffer per
+        // thread, and hashed in one call.
+        var buffer = t_buffer is { } b && b.Length >= body.Length + 2 ? b : t_buffer = new byte[Math.Max(body.Length + 2, 32 * 1024)];
+        var n = 0;
         var emptyLines = 0;
         while (body.Length > 0)
         {
             var end = body.IndexOf("\r\n"u8);
-            var raw = end < 0 ? body : body[..end];
+            var line = end < 0 ? body : body[..end];
             body = end < 0 ? [] : body[(end + 2)..];
-            var buffer = raw.Length + 2 <= line.Length ? line : new byte[raw.Length + 2];
-            var n = 0;
-            var pendingSpace = false;
-            foreach (var c in raw)
+            if (line.IndexOfAnyExcept(" \t"u8) < 0)
             {
-                if (c is (byte)' ' or (byte)'\t')
-                {
-                    pendingSpace = true;
-                    continue;
-                }
-                if (pendingSpace)
-                    buffer[n++] = (byte)' ';
-                pendingSpace = false;
-                buffer[n++] = c;
-            }
-            if (n == 0)
-            {
-                // Empty lines count only when something follows them.
+                // Empty lines (whitespace only is empty once compressed) count only when something follows them.
                 emptyLines++;
                 continue;
             }
             for (; emptyLines > 0; emptyLines--)
-                hash.AppendData("\r\n"u8);
+            {
+                buffer[n++] = (byte)'\r';
+                buffer[n++] = (byte)'\n';
+            }
+            if (line.IndexOf((byte)'\t') < 0 && line.IndexOf("  "u8) < 0 && line[^1] != ' ')
+            {
+                line.CopyTo(buffer.AsSpan(n));
+                n += line.Length;
+            }
+            else
+                n += Compress(line, buffer.AsSpan(n));
             buffer[n++] = (byte)'\r';
             buffer[n++] = (byte)'\n';
-            hash.AppendData(buffer[..n]);
         }
-        return hash.GetHashAndReset();
+        return SHA256.HashData(buffer.AsSpan(0, n));
+    }
+
+    /// <summary>Runs of spaces and tabs to one space; none at the end. Returns the length written.</summary>
+    private static int Compress(ReadOnlySpan<byte> line, Span<byte> output)
+    {
+        var n = 0;
+        var pendingSpace = false;
+        foreach (var c in line)
+        {
+            if (c is (byte)' ' or (byte)'\t')
+            {
+                pendingSpace = true;
+                continue;
+            }
+            if (pendingSpace)
+                output[n++] = (byte)' ';
+            pendingSpace = false;
+            output[n++] = c;
+        }
+        return n;
     }
 }

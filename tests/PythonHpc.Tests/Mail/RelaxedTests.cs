@@ -31,6 +31,8 @@ public class RelaxedTests
     [InlineData("", "")]
     [InlineData("\r\n\r\n", "")]
     [InlineData("trailing tab\t\r\nx", "trailing tab\r\nx\r\n")]
+    [InlineData("a\r\n \t \r\nb\r\n  \r\n", "a\r\n\r\nb\r\n")]
+    [InlineData("4:00  Environment\r\n    https://x/?t=240s\r\n", "4:00 Environment\r\n https://x/?t=240s\r\n")]
     public void Bodies_are_canonicalised_as_the_rfc_defines(string body, string canonical) =>
         Assert.Equal(SHA256.HashData(Encoding.ASCII.GetBytes(canonical)), Relaxed.BodyHash(Encoding.ASCII.GetBytes(body)));
 }
