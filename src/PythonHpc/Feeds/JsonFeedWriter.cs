@@ -84,18 +84,7 @@ internal sealed class JsonFeedWriter(SiteOptions site)
             json.WriteString("thumbnail", thumbnail.AbsoluteUri);
         if (webinar.Chapters.Count > 0)
             json.WriteString("url", new Uri(baseUri, Webinars.ChapterFile.PathOf(post)).AbsoluteUri);
-        json.WriteStartArray("chapters");
-        foreach (var chapter in webinar.Chapters)
-        {
-            json.WriteStartObject();
-            json.WriteNumber("startTime", (long)chapter.Start.TotalSeconds);
-            json.WriteString("title", chapter.Title);
-            json.WriteString("url", chapter.Link.AbsoluteUri);
-            if (chapter.Summary is not null)
-                json.WriteString("summary", chapter.Summary);
-            json.WriteEndObject();
-        }
-        json.WriteEndArray();
+        Webinars.ChapterFile.WriteChapters(json, webinar, withSummaries: true);
         json.WriteEndObject();
     }
 

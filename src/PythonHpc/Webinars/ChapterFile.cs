@@ -21,6 +21,23 @@ internal static class ChapterFile
 
     public static string PathOf(Post post) => "chapters/" + Uri.EscapeDataString(post.Key) + ".json";
 
+    /// <summary>The <c>chapters</c> array; summaries are not in the format, but the JSON Feed extension carries them.</summary>
+    public static void WriteChapters(Utf8JsonWriter json, Webinar webinar, bool withSummaries)
+    {
+        json.WriteStartArray("chapters");
+        foreach (var chapter in webinar.Chapters)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("startTime", (long)chapter.Start.TotalSeconds);
+            json.WriteString("title", chapter.Title);
+            json.WriteString("url", chapter.Link.AbsoluteUri);
+            if (withSummaries && chapter.Summary is not null)
+                json.WriteString("summary", chapter.Summary);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+    }
+
     public static byte[] Write(Post post, Webinar webinar)
     {
         var buffer = new ArrayBufferWriter<byte>(4096);
@@ -29,16 +46,7 @@ internal static class ChapterFile
             json.WriteStartObject();
             json.WriteString("version", "1.2.0");
             json.WriteString("title", post.Title);
-            json.WriteStartArray("chapters");
-            foreach (var chapter in webinar.Chapters)
-            {
-                json.WriteStartObject();
-                json.WriteNumber("startTime", (long)chapter.Start.TotalSeconds);
-                json.WriteString("title", chapter.Title);
-                json.WriteString("url", chapter.Link.AbsoluteUri);
-                json.WriteEndObject();
-            }
-            json.WriteEndArray();
+            WriteChapters(json, webinar, withSummaries: false);
             json.WriteEndObject();
         }
         buffer.Write("\n"u8);
