@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using MimeKit;
@@ -32,6 +33,15 @@ internal sealed class MessageSigner : IDisposable
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_input;
 
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_header;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_field;
+
+    // " v=1; a=…; c=relaxed/relaxed; d=…; s=…;\n\tt=": the same for every message.
+    private readonly byte[] _prefix;
+
     private readonly string _domain;
     private readonly string _selector;
     private readonly string _algorithm;
@@ -44,6 +54,7 @@ internal sealed class MessageSigner : IDisposable
     internal MessageSigner(string domain, string selector, string algorithm, Signature sign, IDisposable? key)
     {
         (_domain, _selector, _algorithm, _sign, _key) = (domain, selector, algorithm, sign, key);
+        _prefix = Encoding.ASCII.GetBytes($" v=1; a={algorithm}; c=relaxed/relaxed; d={domain}; s={selector};\n\tt=");
     }
 
     /// <summary><c>rsa-sha256</c> or <c>ed25519-sha256</c>.</summary>
@@ -205,20 +216,48 @@ internal sealed class MessageSigner : IDisposable
 
     private void AddSignature(MimeMessage message, DateTimeOffset time, List<string> signed, ArrayBufferWriter<byte> input, ReadOnlySpan<byte> body)
     {
-        var bodyHash = Convert.ToBase64String(Relaxed.BodyHash(body));
-        // Folded at tag boundaries; a verifier unfolds and compresses whitespace before hashing (relaxed).
-        var value = new StringBuilder(" v=1; a=").Append(_algorithm).Append("; c=relaxed/relaxed; d=").Append(_domain)
-            .Append("; s=").Append(_selector).Append(";\n\tt=").Append(time.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture))
-            .Append("; h=").Append(string.Join(':', signed)).Append(";\n\tbh=").Append(bodyHash).Append(";\n\tb=");
-        var unsigned = Encoding.ASCII.GetBytes("DKIM-Signature:" + value);
-        Relaxed.Header(unsigned, input);
-        var signature = Convert.ToBase64String(_sign(input.WrittenSpan));
-        for (var i = 0; i < signature.Length; i += 72)
-            value.Append(i == 0 ? "" : "\n\t ").Append(signature.AsSpan(i, Math.Min(72, signature.Length - i)));
-        value.Append('\n');
+        // The header's bytes are written straight into a per-thread buffer (no strings): " v=1; a=…;
+        // … bh=…;" then "b=" and the signature, folded at tag boundaries with LF-TAB (MimeKit turns
+        // LF into CRLF on the wire; a verifier unfolds and compresses whitespace before hashing).
+        var value = t_header ??= new ArrayBufferWriter<byte>(1024);
+        value.ResetWrittenCount();
+        value.Write(_prefix);
+        Ascii(value, time.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Ascii(value, "; h=");
+        Ascii(value, signed.Count == Headers.Length ? AllHeaders : string.Join(':', signed));
+        Ascii(value, ";\n\tbh=");
+        Span<byte> bodyHash = stackalloc byte[44];
+        Base64.EncodeToUtf8(Relaxed.BodyHash(body), bodyHash, out _, out var hashLength);
+        value.Write(bodyHash[..hashLength]);
+        Ascii(value, ";\n\tb=");
+
+        var field = t_field ??= new ArrayBufferWriter<byte>(1024);
+        field.ResetWrittenCount();
+        field.Write("DKIM-Signature:"u8);
+        field.Write(value.WrittenSpan);
+        Relaxed.Header(field.WrittenSpan, input);
+        var signature = _sign(input.WrittenSpan);
+
+        Span<byte> encoded = stackalloc byte[Base64.GetMaxEncodedToUtf8Length(signature.Length)];
+        Base64.EncodeToUtf8(signature, encoded, out _, out var length);
+        for (var i = 0; i < length; i += 72)
+        {
+            if (i > 0)
+                value.Write("\n\t "u8);
+            value.Write(encoded.Slice(i, Math.Min(72, length - i)));
+        }
+        value.Write("\n"u8);
         var header = new Header(HeaderId.DkimSignature, "");
-        header.SetRawValue(Encoding.ASCII.GetBytes(value.ToString()));
+        header.SetRawValue(value.WrittenSpan.ToArray());
         message.Headers.Insert(0, header);
+    }
+
+    private static readonly string AllHeaders = string.Join(':', Headers);
+
+    private static void Ascii(ArrayBufferWriter<byte> output, string text)
+    {
+        var length = Encoding.ASCII.GetBytes(text, output.GetSpan(text.Length));
+        output.Advance(length);
     }
 
     /// <summary>The bottom-most field called <paramref name="name"/> (RFC 6376 §5.4.2 signs instances bottom-up): where it starts and how long it is, with its folded lines.</summary>
@@ -239,7 +278,7 @@ internal sealed class MessageSigner : IDisposable
             }
             var line = head[at..end];
             var colon = line.IndexOf((byte)':');
-            if (colon == name.Length && Ascii.EqualsIgnoreCase(line[..colon], name))
+            if (colon == name.Length && System.Text.Ascii.EqualsIgnoreCase(line[..colon], name))
                 found = (at, end - at - 2);
             at = end;
         }

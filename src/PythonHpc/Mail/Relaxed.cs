@@ -45,58 +45,57 @@ internal static class Relaxed
     /// <summary>The SHA-256 of the body: whitespace runs to one space, none at line ends, no empty lines at the end, a final CRLF.</summary>
     public static byte[] BodyHash(ReadOnlySpan<byte> body)
     {
-        // Quoted-printable bodies are canonical already but for a few lines (indented text): lines
-        // are copied whole (vectorised searches tell which need rewriting) into one buffer per
-        // thread, and hashed in one call.
+        // Quoted-printable bodies are canonical already but for a few places (indented text): the
+        // bytes between those places are copied whole into one buffer per thread, found with three
+        // vectorised searches that each pass over the body once, and the result hashed in one call.
         var buffer = t_buffer is { } b && b.Length >= body.Length + 2 ? b : t_buffer = new byte[Math.Max(body.Length + 2, 32 * 1024)];
         var n = 0;
-        var emptyLines = 0;
-        while (body.Length > 0)
+        var at = 0;
+        int doubleSpace = -1, tab = -1, spaceEnd = -1;
+        while (true)
         {
-            var end = body.IndexOf("\r\n"u8);
-            var line = end < 0 ? body : body[..end];
-            body = end < 0 ? [] : body[(end + 2)..];
-            if (line.IndexOfAnyExcept(" \t"u8) < 0)
-            {
-                // Empty lines (whitespace only is empty once compressed) count only when something follows them.
-                emptyLines++;
-                continue;
-            }
-            for (; emptyLines > 0; emptyLines--)
-            {
-                buffer[n++] = (byte)'\r';
-                buffer[n++] = (byte)'\n';
-            }
-            if (line.IndexOf((byte)'\t') < 0 && line.IndexOf("  "u8) < 0 && line[^1] != ' ')
-            {
-                line.CopyTo(buffer.AsSpan(n));
-                n += line.Length;
-            }
-            else
-                n += Compress(line, buffer.AsSpan(n));
+            doubleSpace = Next(body, at, doubleSpace, "  "u8);
+            tab = Next(body, at, tab, "\t"u8);
+            spaceEnd = Next(body, at, spaceEnd, " \r\n"u8);
+            var special = Math.Min(doubleSpace, Math.Min(tab, spaceEnd));
+            if (special == int.MaxValue)
+                break;
+            // The run of whitespace this belongs to, from its first space or tab to its last.
+            var start = special;
+            while (start > at && body[start - 1] is (byte)' ' or (byte)'\t')
+                start--;
+            var end = special;
+            while (end < body.Length && body[end] is (byte)' ' or (byte)'\t')
+                end++;
+            body[at..start].CopyTo(buffer.AsSpan(n));
+            n += start - at;
+            // A run before a line end (or the end) goes; any other run becomes one space.
+            if (end < body.Length && !body[end..].StartsWith("\r\n"u8))
+                buffer[n++] = (byte)' ';
+            at = end;
+        }
+        var rest = body[at..];
+        // Whitespace at the very end, with no line end after it, goes too.
+        rest = rest.TrimEnd(" \t"u8);
+        rest.CopyTo(buffer.AsSpan(n));
+        n += rest.Length;
+        // No empty lines at the end, and exactly one CRLF after the last line (none for an empty body).
+        while (n >= 2 && buffer[n - 1] == '\n' && buffer[n - 2] == '\r')
+            n -= 2;
+        if (n > 0)
+        {
             buffer[n++] = (byte)'\r';
             buffer[n++] = (byte)'\n';
         }
         return SHA256.HashData(buffer.AsSpan(0, n));
     }
 
-    /// <summary>Runs of spaces and tabs to one space; none at the end. Returns the length written.</summary>
-    private static int Compress(ReadOnlySpan<byte> line, Span<byte> output)
+    /// <summary>The next <paramref name="pattern"/> at or after <paramref name="at"/>, searching again only once passed.</summary>
+    private static int Next(ReadOnlySpan<byte> body, int at, int known, ReadOnlySpan<byte> pattern)
     {
-        var n = 0;
-        var pendingSpace = false;
-        foreach (var c in line)
-        {
-            if (c is (byte)' ' or (byte)'\t')
-            {
-                pendingSpace = true;
-                continue;
-            }
-            if (pendingSpace)
-                output[n++] = (byte)' ';
-            pendingSpace = false;
-            output[n++] = c;
-        }
-        return n;
+        if (known == int.MaxValue || (known >= at && known >= 0))
+            return known;
+        var found = body[at..].IndexOf(pattern);
+        return found < 0 ? int.MaxValue : at + found;
     }
 }
