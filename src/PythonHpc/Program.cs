@@ -15,8 +15,7 @@ static async Task<int> RunServiceAsync(IReadOnlyDictionary<string, string?> over
     }
     catch (ConfigurationException e)
     {
-        foreach (var error in e.Errors)
-            Console.Error.WriteLine(error.Contains(": error: ", StringComparison.Ordinal) ? error : "error: " + error);
+        CommandLine.Report(e, Console.Error);
         return CommandLine.ConfigurationError;
     }
     await app.RunAsync();

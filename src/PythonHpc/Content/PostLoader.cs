@@ -117,7 +117,7 @@ internal sealed partial class PostLoader(SiteOptions site, ContentOptions conten
     {
         var title = front.Text(display, problems, "title");
         if (!string.IsNullOrWhiteSpace(title))
-            return (Collapse(title), false);
+            return (MarkdownText.Collapse(title), false);
         if (FirstHeading(body()) is { } heading)
             return (heading, true);
         var name = PostDate.WithoutPrefix(key).Replace('-', ' ').Replace('_', ' ').Trim();
@@ -145,14 +145,12 @@ internal sealed partial class PostLoader(SiteOptions site, ContentOptions conten
                 continue;
             var m = AtxHeading().Match(lines[i]);
             if (m.Success)
-                return PlainText(m.Groups["text"].Value);
+                return MarkdownText.Plain(m.Groups["text"].Value);
             if (lines[i].Trim().Length > 0 && i + 1 < lines.Length && SetextUnderline().IsMatch(lines[i + 1]))
-                return PlainText(lines[i]);
+                return MarkdownText.Plain(lines[i]);
         }
         return null;
     }
-
-    private static string? PlainText(string markdown) => MarkdownText.Plain(markdown);
 
     private DateTimeOffset DateOf(FrontMatter front, FileInfo file, string key, string display, List<Problem> problems)
     {
@@ -258,7 +256,7 @@ internal sealed partial class PostLoader(SiteOptions site, ContentOptions conten
 
     private static string? NameOf(FrontValue value) => value switch
     {
-        FrontScalar { IsNull: false } s when !string.IsNullOrWhiteSpace(s.Text) => Collapse(SourceText.RemoveForbidden(s.Text)),
+        FrontScalar { IsNull: false } s when !string.IsNullOrWhiteSpace(s.Text) => MarkdownText.Collapse(SourceText.RemoveForbidden(s.Text)),
         FrontMap m when m.Get("name") is { } name => NameOf(name),
         FrontMap m when m.Get("literal") is { } literal => NameOf(literal),
         FrontMap m => string.Join(' ', NameParts.Select(k => m.Get(k) is { } v ? NameOf(v) : null).OfType<string>()) is { Length: > 0 } joined ? joined : null,
@@ -269,7 +267,7 @@ internal sealed partial class PostLoader(SiteOptions site, ContentOptions conten
     private static string? DescriptionOf(FrontMatter front, string display, List<Problem> problems)
     {
         var text = front.Text(display, problems, "description", "summary");
-        return string.IsNullOrWhiteSpace(text) ? null : PlainText(text);
+        return string.IsNullOrWhiteSpace(text) ? null : MarkdownText.Plain(text);
     }
 
     private static bool DraftOf(FrontMatter front, string display, List<Problem> problems)
@@ -298,12 +296,10 @@ internal sealed partial class PostLoader(SiteOptions site, ContentOptions conten
         var result = new List<string>();
         foreach (var value in values)
         {
-            var v = Collapse(value);
+            var v = MarkdownText.Collapse(value);
             if (v.Length > 0 && seen.Add(v))
                 result.Add(v);
         }
         return result;
     }
-
-    private static string Collapse(string text) => MarkdownText.Collapse(text);
 }

@@ -65,8 +65,7 @@ internal static class AnnounceCommand
         }
         catch (ConfigurationException e)
         {
-            foreach (var error in e.Errors)
-                stderr.WriteLine(error.Contains(": error: ", StringComparison.Ordinal) ? error : "error: " + error);
+            CommandLine.Report(e, stderr);
             return CommandLine.ConfigurationError;
         }
     }

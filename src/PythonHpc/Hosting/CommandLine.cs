@@ -92,10 +92,16 @@ internal static class CommandLine
         }
         catch (ConfigurationException e)
         {
-            foreach (var error in e.Errors)
-                stderr.WriteLine(error.Contains(": error: ", StringComparison.Ordinal) ? error : "error: " + error);
+            Report(e, stderr);
             settings = null!;
             return false;
         }
+    }
+
+    /// <summary>One line per error; errors that already name a place (<c>FILE:LINE: error: …</c>) are printed as they are.</summary>
+    internal static void Report(ConfigurationException e, TextWriter stderr)
+    {
+        foreach (var error in e.Errors)
+            stderr.WriteLine(error.Contains(": error: ", StringComparison.Ordinal) ? error : "error: " + error);
     }
 }

@@ -48,7 +48,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.True(bad.ExitCode == 1, bad.ToString());
         Assert.Contains("Site:TimeZone 'Mars/Olympus_Mons' is not a known IANA time zone id", bad.Stderr);
 
-        var port = FreePort();
+        var port = SmtpRecorder.FreePort();
         var start = new System.Diagnostics.ProcessStartInfo("dotnet") { WorkingDirectory = _folder.Path, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Tool.PythonhpcDll);
         start.Environment["PYTHONHPC_Http__Urls"] = $"http://127.0.0.1:{port}";
@@ -80,13 +80,6 @@ public sealed class CommandLineTests : IDisposable
             service.Kill(entireProcessTree: true);
             service.WaitForExit();
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [Fact]
