@@ -3,6 +3,8 @@ using PythonHpc.Content;
 using PythonHpc.Feeds;
 using PythonHpc.Hosting;
 using PythonHpc.Mail;
+using PythonHpc.Subscribers;
+using Microsoft.AspNetCore.HttpOverrides;
 
 return await CommandLine.RunAsync(CommandLine.Create(RunServiceAsync), args);
 
@@ -48,14 +50,22 @@ internal partial class Program
         builder.Services
             .AddSingleton(settings.Site).AddSingleton(settings.Content).AddSingleton(settings.Feeds).AddSingleton(settings.Http)
             .AddSingleton(settings.Templates).AddSingleton(settings.Mail).AddSingleton(settings.Announcements)
+            .AddSingleton(settings.Store).AddSingleton(settings.Subscribers).AddSingleton(settings.Security)
             .AddSingleton(TimeProvider.System)
             .AddContent()
             .AddFeeds()
-            .AddMail();
+            .AddMail()
+            .AddSubscribers();
+        // Behind a reverse proxy on this machine (nginx, Caddy), the client is the one X-Forwarded-For
+        // names: the rate limits count clients, not the proxy. Only loopback proxies are believed.
+        builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
 
         var app = builder.Build();
         MailSetup.Validate(app.Services);
+        SubscribersSetup.Validate(app.Services);
+        app.UseForwardedHeaders();
         app.MapHealth();
+        app.MapSubscribers();
         app.MapFeeds();
         return app;
     }

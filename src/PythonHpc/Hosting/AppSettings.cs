@@ -2,6 +2,8 @@ using PythonHpc.Announcements;
 using PythonHpc.Content;
 using PythonHpc.Feeds;
 using PythonHpc.Mail;
+using PythonHpc.Store;
+using PythonHpc.Subscribers;
 
 namespace PythonHpc.Hosting;
 
@@ -18,7 +20,8 @@ internal sealed class ConfigurationException(IReadOnlyList<string> errors) : Exc
 /// </summary>
 internal sealed record AppSettings(
     SiteOptions Site, ContentOptions Content, FeedsOptions Feeds, HttpOptions Http,
-    TemplatesOptions Templates, MailOptions Mail, AnnouncementsOptions Announcements)
+    TemplatesOptions Templates, MailOptions Mail, AnnouncementsOptions Announcements,
+    StoreOptions Store, SubscribersOptions Subscribers, SecurityOptions Security)
 {
     public const string EnvironmentPrefix = "PYTHONHPC_";
     public const string File = "appsettings.json";
@@ -59,7 +62,10 @@ internal sealed record AppSettings(
             Bind<HttpOptions>(configuration, HttpOptions.Section, errors),
             Bind<TemplatesOptions>(configuration, TemplatesOptions.Section, errors),
             Bind<MailOptions>(configuration, MailOptions.Section, errors),
-            Bind<AnnouncementsOptions>(configuration, AnnouncementsOptions.Section, errors));
+            Bind<AnnouncementsOptions>(configuration, AnnouncementsOptions.Section, errors),
+            Bind<StoreOptions>(configuration, StoreOptions.Section, errors),
+            Bind<SubscribersOptions>(configuration, SubscribersOptions.Section, errors),
+            Bind<SecurityOptions>(configuration, SecurityOptions.Section, errors));
         if (errors.Count == 0)
         {
             errors.AddRange(settings.Site.Validate());
@@ -70,6 +76,9 @@ internal sealed record AppSettings(
             errors.AddRange(settings.Templates.Validate());
             errors.AddRange(settings.Mail.Validate());
             errors.AddRange(settings.Announcements.Validate());
+            errors.AddRange(settings.Store.Validate());
+            errors.AddRange(settings.Subscribers.Validate());
+            errors.AddRange(settings.Security.Validate());
         }
         return errors.Count == 0 ? settings : throw new ConfigurationException(errors);
     }

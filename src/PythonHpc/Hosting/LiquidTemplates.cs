@@ -61,6 +61,15 @@ internal sealed partial class LiquidTemplates(TemplatesOptions options)
     public static string Render(IFluidTemplate template, object model, TextEncoder encoder) =>
         template.Render(new TemplateContext(model, Options), encoder);
 
+    /// <summary>Renders with <paramref name="html"/> added as values written as they are: HTML this program rendered itself.</summary>
+    public static string Render(IFluidTemplate template, object model, IEnumerable<KeyValuePair<string, string>> html)
+    {
+        var context = new TemplateContext(model, Options);
+        foreach (var (name, value) in html)
+            context.SetValue(name, new Fluid.Values.StringValue(value, encode: false));
+        return template.Render(context, Html);
+    }
+
     private static TemplateOptions CreateOptions()
     {
         var options = new TemplateOptions { MemberAccessStrategy = UnsafeMemberAccessStrategy.Instance };

@@ -18,6 +18,11 @@ internal sealed class MailOptions
 
     public DkimOptions Dkim { get; set; } = new();
 
+    public SmtpOptions Smtp { get; set; } = new();
+
+    /// <summary>Where messages are written as <c>.eml</c> files when no <c>Mail:Smtp:Host</c> is set.</summary>
+    public string PickupDirectory { get; set; } = "out/mail";
+
     public MailboxAddress FromAddress { get; private set; } = new("", "webinars@example.org");
 
     public MailboxAddress? ReplyToAddress { get; private set; }
@@ -40,8 +45,10 @@ internal sealed class MailOptions
         }
         if (string.IsNullOrWhiteSpace(PostalAddress))
             yield return "Mail:PostalAddress must not be empty: bulk mail must carry the sender's postal address";
-        foreach (var error in Dkim.Validate())
+        foreach (var error in Dkim.Validate().Concat(Smtp.Validate()))
             yield return error;
+        if (!Smtp.Enabled && string.IsNullOrWhiteSpace(PickupDirectory))
+            yield return "Mail:PickupDirectory must name a folder when no Mail:Smtp:Host is set";
     }
 }
 

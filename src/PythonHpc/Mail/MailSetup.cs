@@ -12,6 +12,7 @@ internal static class MailSetup
     public static IServiceCollection AddMail(this IServiceCollection services) => services
         .AddSingleton(s => new LiquidTemplates(s.GetRequiredService<TemplatesOptions>()))
         .AddSingleton(s => MessageSigner.Create(s.GetRequiredService<MailOptions>().Dkim)!)
+        .AddSingleton(s => MailTransport.Create(s.GetRequiredService<MailOptions>()))
         .AddSingleton(s => new AnnouncementMessage(
             s.GetRequiredService<SiteOptions>(), s.GetRequiredService<MailOptions>(), s.GetRequiredService<Announcements.AnnouncementsOptions>(),
             s.GetRequiredService<LiquidTemplates>(), s.GetService<MessageSigner>()));

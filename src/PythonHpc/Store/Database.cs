@@ -1,0 +1,241 @@
+using System.Data;
+using System.Data.Common;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Data.Sqlite;
+using PythonHpc.Hosting;
+
+namespace PythonHpc.Store;
+
+/// <summary>
+/// The database of subscribers (and, later, deliveries): a provider's connections, its numbered
+/// migrations applied at start, and its named statements (<c>Store/Sql/PROVIDER/queries.sql</c>),
+/// all loaded at start so that a missing one stops start-up instead of failing a request. The code
+/// above it speaks ADO.NET's base classes only, so that PostgreSQL can follow with its own SQL files
+/// and no C# branches.
+/// </summary>
+internal sealed partial class Database
+{
+    private readonly DbProviderFactory _factory;
+    private readonly string _connectionString;
+    private readonly Dictionary<string, string> _statements;
+
+    private Database(DbProviderFactory factory, string connectionString, string location, Dictionary<string, string> statements)
+    {
+        (_factory, _connectionString, Location, _statements) = (factory, connectionString, location, statements);
+    }
+
+    /// <summary>What errors name: the database file.</summary>
+    public string Location { get; }
+
+    /// <summary>The schema version this build applies.</summary>
+    public static int LatestVersion => Migrations("sqlite").Max(m => m.Version);
+
+    [GeneratedRegex(@"^--\s*name:\s*(?<name>[a-z0-9-]+)\s*$", RegexOptions.Multiline)]
+    private static partial Regex NameLine();
+
+    [GeneratedRegex(@"/(?<version>\d{4})_(?<name>[a-z0-9_]+)\.sql$")]
+    private static partial Regex MigrationName();
+
+    /// <summary>
+    /// Opens (creating if need be) the store, checks it, and brings its schema up to date. A file
+    /// that is not a database, is damaged, is locked by another process past
+    /// <see cref="StoreOptions.BusyTimeout"/>, or is newer than this build, is a
+    /// <see cref="ConfigurationException"/> naming the file: an operator's problem to report once,
+    /// not a crash to retry.
+    /// </summary>
+    public static Database Open(StoreOptions options)
+    {
+        var file = options.DatabaseFile;
+        try
+        {
+            // The folder holds personal data and the token secret: its owner's alone.
+            if (OperatingSystem.IsWindows())
+                Directory.CreateDirectory(options.DataPath);
+            else
+                Directory.CreateDirectory(options.DataPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var connectionString = new SqliteConnectionStringBuilder
+            {
+                DataSource = Path.GetFullPath(file),
+                Mode = SqliteOpenMode.ReadWriteCreate,
+                Pooling = true,
+                ForeignKeys = true,
+                // Microsoft.Data.Sqlite retries a busy database for this long (it is also the command timeout).
+                DefaultTimeout = Math.Max(1, (int)Math.Ceiling(options.BusyTimeout.TotalSeconds)),
+            }.ToString();
+            var database = new Database(SqliteFactory.Instance, connectionString, file, Statements("sqlite"));
+            database.Prepare();
+            return database;
+        }
+        catch (SqliteException e)
+        {
+            throw new ConfigurationException([$"{file}: error: {Explain(e, options)}"]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationException([$"{file}: error: cannot open the database: {e.Message} (Store:DataPath)"]);
+        }
+    }
+
+    private static string Explain(SqliteException e, StoreOptions options) => e.SqliteErrorCode switch
+    {
+        5 or 6 => $"the database is locked by another process (waited {options.BusyTimeout.TotalSeconds:0.#} s, Store:BusyTimeout); stop it, or point Store:DataPath elsewhere",
+        11 or 26 => $"not a usable SQLite database ({e.Message.TrimEnd('.')}); restore it from a backup, or move it away to start an empty one",
+        8 or 14 => $"cannot write the database ({e.Message.TrimEnd('.')}); check the folder's permissions (Store:DataPath)",
+        _ => e.Message,
+    };
+
+    /// <summary>WAL (readers never wait for the writer), an integrity check, then the migrations.</summary>
+    private void Prepare()
+    {
+        using var connection = Connect();
+        var mode = Scalar(connection, "PRAGMA journal_mode = WAL");
+        if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidOperationException($"{Location}: SQLite refused WAL mode (journal_mode is {mode})");
+        var check = Scalar(connection, "PRAGMA quick_check");
+        if (check != "ok")
+            throw new SqliteException($"integrity check failed: {check}", 11);
+        Migrate(connection);
+    }
+
+    private void Migrate(DbConnection connection)
+    {
+        using (var create = Command(connection, "migrations-table"))
+            create.ExecuteNonQuery();
+        var migrations = Migrations("sqlite");
+        var latest = migrations.Max(m => m.Version);
+        foreach (var migration in migrations)
+        {
+            // BEGIN IMMEDIATE (Microsoft.Data.Sqlite's default): two processes starting together take turns,
+            // and the second finds the migration applied.
+            using var transaction = connection.BeginTransaction(IsolationLevel.Serializable);
+            using var version = Command(connection, "migrations-version", transaction);
+            var current = Convert.ToInt32(version.ExecuteScalar(), CultureInfo.InvariantCulture);
+            if (current > latest)
+                throw new ConfigurationException([$"{Location}: error: the database's schema (version {current}) is newer than this pythonhpc's ({latest}); run the newer pythonhpc, or restore a backup"]);
+            if (current >= migration.Version)
+                continue;
+            using (var apply = connection.CreateCommand())
+            {
+                apply.Transaction = transaction;
+                apply.CommandText = migration.Sql;
+                apply.ExecuteNonQuery();
+            }
+            using (var applied = Command(connection, "migration-applied", transaction))
+            {
+                applied.With("version", migration.Version).With("name", migration.Name).With("now", DateTimeOffset.UtcNow);
+                applied.ExecuteNonQuery();
+            }
+            transaction.Commit();
+        }
+    }
+
+    public DbConnection Connect()
+    {
+        var connection = _factory.CreateConnection()!;
+        connection.ConnectionString = _connectionString;
+        connection.Open();
+        return connection;
+    }
+
+    public async Task<DbConnection> ConnectAsync(CancellationToken cancellationToken)
+    {
+        var connection = _factory.CreateConnection()!;
+        connection.ConnectionString = _connectionString;
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    /// <summary>The named statement <paramref name="name"/>, ready for its parameters.</summary>
+    public DbCommand Command(DbConnection connection, string name, DbTransaction? transaction = null)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = Sql(name);
+        command.Transaction = transaction;
+        return command;
+    }
+
+    public string Sql(string name) => _statements.TryGetValue(name, out var sql)
+        ? sql
+        : throw new InvalidOperationException($"no statement '{name}' in the store's queries.sql");
+
+    /// <summary>Fails start-up, not a request, when the SQL files lack a statement the code needs.</summary>
+    public void Require(params string[] names)
+    {
+        var missing = names.Where(n => !_statements.ContainsKey(n)).ToList();
+        if (missing.Count > 0)
+            throw new InvalidOperationException($"the store's queries.sql lacks {string.Join(", ", missing)}");
+    }
+
+    private static string? Scalar(DbConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToString(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    private static Dictionary<string, string> Statements(string provider)
+    {
+        var text = Resource($"sql/{provider}/queries.sql");
+        var statements = new Dictionary<string, string>(StringComparer.Ordinal);
+        var names = NameLine().Matches(text);
+        for (var i = 0; i < names.Count; i++)
+        {
+            var start = names[i].Index + names[i].Length;
+            var end = i + 1 < names.Count ? names[i + 1].Index : text.Length;
+            statements.Add(names[i].Groups["name"].Value, text[start..end].Trim());
+        }
+        return statements;
+    }
+
+    private sealed record Migration(int Version, string Name, string Sql);
+
+    private static List<Migration> Migrations(string provider)
+    {
+        var assembly = typeof(Database).Assembly;
+        return [.. assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith($"sql/{provider}/migrations/", StringComparison.Ordinal))
+            .Select(n => (Name: n, Match: MigrationName().Match(n)))
+            .Where(m => m.Match.Success)
+            .Select(m => new Migration(int.Parse(m.Match.Groups["version"].Value, CultureInfo.InvariantCulture), m.Match.Groups["name"].Value, Resource(m.Name)))
+            .OrderBy(m => m.Version)];
+    }
+
+    private static string Resource(string name)
+    {
+        using var stream = typeof(Database).Assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"{name} is not built in");
+        return new StreamReader(stream).ReadToEnd();
+    }
+}
+
+/// <summary>Parameters and columns, one way for every provider: times UTC, enums as lower-case words, null as NULL.</summary>
+internal static class DbCommandExtensions
+{
+    public static DbCommand With(this DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = "@" + name;
+        parameter.Value = value switch
+        {
+            null => DBNull.Value,
+            DateTimeOffset time => time.ToUniversalTime(),
+            Enum word => word.ToString().ToLowerInvariant(),
+            _ => value,
+        };
+        command.Parameters.Add(parameter);
+        return command;
+    }
+
+    public static DateTimeOffset? Time(this DbDataReader reader, string column)
+    {
+        var i = reader.GetOrdinal(column);
+        return reader.IsDBNull(i) ? null : reader.GetFieldValue<DateTimeOffset>(i).ToUniversalTime();
+    }
+
+    public static string? Text(this DbDataReader reader, string column)
+    {
+        var i = reader.GetOrdinal(column);
+        return reader.IsDBNull(i) ? null : reader.GetString(i);
+    }
+}
