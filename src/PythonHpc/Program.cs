@@ -47,10 +47,7 @@ internal partial class Program
         var settings = AppSettings.Load(builder.Configuration);
         builder.WebHost.UseUrls(settings.Http.Urls.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
 
-        builder.Services
-            .AddSingleton(settings.Site).AddSingleton(settings.Content).AddSingleton(settings.Feeds).AddSingleton(settings.Http)
-            .AddSingleton(settings.Templates).AddSingleton(settings.Mail).AddSingleton(settings.Announcements)
-            .AddSingleton(settings.Store).AddSingleton(settings.Subscribers).AddSingleton(settings.Security)
+        settings.AddTo(builder.Services)
             .AddSingleton(TimeProvider.System)
             .AddContent()
             .AddFeeds()

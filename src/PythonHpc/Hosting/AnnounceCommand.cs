@@ -2,6 +2,7 @@ using System.CommandLine;
 using PythonHpc.Announcements;
 using PythonHpc.Content;
 using PythonHpc.Mail;
+using PythonHpc.Subscribers;
 
 namespace PythonHpc.Hosting;
 
@@ -15,13 +16,13 @@ internal static class AnnounceCommand
         var output = new Option<string>("--out") { Description = "Folder to write KEY.eml, KEY.html and KEY.txt to.", DefaultValueFactory = _ => "out/preview" };
         var to = new Option<string>("--to") { Description = "The address the preview is addressed to." };
         var preview = new Command("preview", "Write the announcement of one post as it would be sent, and list the chapters found.") { post, output, to };
-        preview.SetAction(parse => Preview(parse.GetValue(post)!, parse.GetValue(output)!, parse.GetValue(to),
-            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
+        preview.SetAction((parse, ct) => Preview(parse.GetValue(post)!, parse.GetValue(output)!, parse.GetValue(to),
+            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, ct));
         announce.Subcommands.Add(preview);
         return announce;
     }
 
-    internal static int Preview(string postName, string output, string? to, TextWriter stdout, TextWriter stderr)
+    internal static async Task<int> Preview(string postName, string output, string? to, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         if (!CommandLine.TryLoad(new Dictionary<string, string?>(), stderr, out var settings))
             return CommandLine.ConfigurationError;
@@ -50,12 +51,12 @@ internal static class AnnounceCommand
 
             var content = new PostContent(loader, new PostRenderer()).Render(post);
             var draft = messages.Prepare(post, webinar, content);
-            var recipient = new Recipient(to ?? "subscriber@example.org", null, new Uri(settings.Http.PublicUri, "unsubscribe/preview"));
+            var recipient = await PreviewRecipient(settings, to, stderr, cancellationToken);
             var message = messages.Compose(draft, recipient, DateTimeOffset.Now);
             var (html, text) = messages.Render(draft, recipient);
             Directory.CreateDirectory(output);
             var stem = Path.Combine(output, post.Key);
-            message.WriteTo(stem + ".eml");
+            message.WriteTo(stem + ".eml", cancellationToken);
             File.WriteAllText(stem + ".html", html);
             File.WriteAllText(stem + ".txt", text);
             stdout.WriteLine($"wrote {stem}.eml, .html ({html.Length / 1024.0:0.#} KB) and .txt; subject: {draft.Subject}");
@@ -68,6 +69,23 @@ internal static class AnnounceCommand
             CommandLine.Report(e, stderr);
             return CommandLine.ConfigurationError;
         }
+    }
+
+    /// <summary>
+    /// A subscriber as announcements will address them (their name, their own unsubscribe link), so a
+    /// preview sent to oneself shows a link that works; anyone else gets a placeholder link, and is told so.
+    /// </summary>
+    private static async Task<Recipient> PreviewRecipient(AppSettings settings, string? to, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var placeholder = new Recipient(to ?? "subscriber@example.org", null, new Uri(settings.Http.PublicUri, "unsubscribe/preview"));
+        if (to is null)
+            return placeholder;
+        await using var services = CommandLine.Services(settings);
+        var subscriptions = services.GetRequiredService<Subscriptions>();
+        if (EmailAddress.TryParse(to, out var email, out _) && await subscriptions.Store.SubscriberByEmail(email, cancellationToken) is { } subscriber)
+            return subscriptions.Recipient(subscriber);
+        stderr.WriteLine($"warning: {to} is not a subscriber in {settings.Store.DatabaseFile}: the unsubscribe link is a placeholder");
+        return placeholder;
     }
 
     /// <summary>A post by file (relative to the working folder or the posts folder) or by name (<see cref="Post.Key"/>).</summary>

@@ -52,6 +52,11 @@ internal sealed record AppSettings(
         return new ConfigurationException([$"{File}:1: error: {e.InnerException?.Message ?? e.Message}"]);
     }
 
+    /// <summary>Each section as a singleton, for the capabilities that take it.</summary>
+    public IServiceCollection AddTo(IServiceCollection services) => services
+        .AddSingleton(Site).AddSingleton(Content).AddSingleton(Feeds).AddSingleton(Http).AddSingleton(Templates)
+        .AddSingleton(Mail).AddSingleton(Announcements).AddSingleton(Store).AddSingleton(Subscribers).AddSingleton(Security);
+
     public static AppSettings Load(IConfiguration configuration)
     {
         var errors = new List<string>();

@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using PythonHpc.Content;
 using PythonHpc.Feeds;
+using PythonHpc.Mail;
+using PythonHpc.Subscribers;
 
 namespace PythonHpc.Hosting;
 
@@ -22,6 +24,7 @@ internal static class CommandLine
         root.Subcommands.Add(FeedCommand("build", "Build the feeds once into the output folder and exit.", write: true));
         root.Subcommands.Add(FeedCommand("check", "Read every post and report its problems, without writing anything.", write: false));
         root.Subcommands.Add(AnnounceCommand.Create());
+        root.Subcommands.Add(SubscribersCommand.Create());
         return root;
     }
 
@@ -97,6 +100,17 @@ internal static class CommandLine
             return false;
         }
     }
+
+    /// <summary>
+    /// The mail and subscriber capabilities as the service wires them (<c>AddMail</c>, <c>AddSubscribers</c>),
+    /// for a command to resolve what it needs: nothing is built, the database not opened, until asked for.
+    /// Dispose it asynchronously (the mail transport may hold a connection).
+    /// </summary>
+    internal static ServiceProvider Services(AppSettings settings) => settings.AddTo(new ServiceCollection())
+        .AddSingleton(TimeProvider.System)
+        .AddMail()
+        .AddSubscribers()
+        .BuildServiceProvider();
 
     /// <summary>One line per error; errors that already name a place (<c>FILE:LINE: error: …</c>) are printed as they are.</summary>
     internal static void Report(ConfigurationException e, TextWriter stderr)

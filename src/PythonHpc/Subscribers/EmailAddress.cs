@@ -61,7 +61,8 @@ internal readonly record struct EmailAddress(string Value)
         var candidate = local + "@" + domain;
         // What MimeKit reads is what will be sent to: it must read the whole text as this one mailbox.
         if (!MailboxAddress.TryParse(ParserOptions.Default, candidate, out var mailbox) || mailbox is null || !string.IsNullOrEmpty(mailbox.Name)
-            || !string.Equals(mailbox.Address, candidate, StringComparison.Ordinal) || candidate.Length > MaxLength)
+            || !string.Equals(mailbox.LocalPart, local, StringComparison.Ordinal)
+            || !string.Equals(Idn.GetAscii(mailbox.Domain).ToLowerInvariant(), domain, StringComparison.Ordinal) || candidate.Length > MaxLength)
             return "is not a valid email address";
         address = new EmailAddress(candidate);
         return "";

@@ -15,7 +15,6 @@ internal static class SubscriberEndpoints
     /// <summary>A subscription request is an address and a name: anything larger is refused unread.</summary>
     public const int MaxRequestBytes = 8 * 1024;
 
-    private const int MaxNameLength = 200;
     private const int MaxUserAgentLength = 512;
 
     /// <summary>The hidden field people leave empty and form-filling robots do not.</summary>
@@ -56,11 +55,8 @@ internal static class SubscriberEndpoints
             return Accepted(context, pages, json);
         if (!EmailAddress.TryParse(form.Email, out var email, out var problem))
             return Invalid(context, pages, json, form, "email", $"The email address {problem}.");
-        var name = (form.Name ?? "").Trim();
-        if (name.Any(char.IsControl))
-            return Invalid(context, pages, json, form, "name", "The name must not contain line breaks or control characters.");
-        if (name.Length > MaxNameLength)
-            return Invalid(context, pages, json, form, "name", $"The name is longer than {MaxNameLength} characters.");
+        if (!SubscriberName.TryParse(form.Name, out var name, out var nameProblem))
+            return Invalid(context, pages, json, form, "name", $"The name {nameProblem}.");
 
         var subscription = await subscriptions.Request(email, name, SubscriberSource.Web, Consent(context), cancellationToken);
         if (subscription.SendConfirmation)

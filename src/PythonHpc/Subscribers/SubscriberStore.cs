@@ -20,7 +20,8 @@ internal sealed class SubscriberStore
     {
         (_database, _clock) = (database, clock);
         database.Require("subscriber-by-email", "subscriber-by-id", "subscribers-by-status", "subscriber-counts", "subscribe",
-            "claim-confirmation", "release-confirmation", "add-confirmed", "confirm", "unsubscribe", "remove", "import");
+            "claim-confirmation", "release-confirmation", "add-confirmed", "confirm", "unsubscribe", "remove", "import",
+            "left-email-keys");
     }
 
     private DateTimeOffset Now => _clock.GetUtcNow();
@@ -147,6 +148,18 @@ internal sealed class SubscriberStore
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>The keys (<see cref="EmailAddress.Key"/>) of every address that unsubscribed, bounced or complained: what an import never re-subscribes.</summary>
+    public async Task<HashSet<string>> LeftEmailKeys(CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.ConnectAsync(cancellationToken);
+        await using var command = _database.Command(connection, "left-email-keys");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+            keys.Add(reader.GetString(0));
+        return keys;
     }
 
     private static async Task<Subscriber?> Single(DbCommand command, CancellationToken cancellationToken)

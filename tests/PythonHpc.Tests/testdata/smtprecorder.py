@@ -28,7 +28,7 @@ class Recorder:
         if local.endswith("-550"):
             return "550 5.1.1 No such user"
         if local.endswith("-hangup"):
-            session.transport.close()
+            server.transport.close()
             return "421 4.3.0 Closing"
         envelope.rcpt_tos.append(address)
         return "250 OK"

@@ -39,7 +39,9 @@ ON CONFLICT (email_key) DO UPDATE SET
     status             = CASE WHEN subscribers.status = 'confirmed' THEN 'confirmed' ELSE 'pending' END,
     consent_at         = CASE WHEN subscribers.status = 'confirmed' THEN subscribers.consent_at ELSE excluded.consent_at END,
     consent_ip         = CASE WHEN subscribers.status = 'confirmed' THEN subscribers.consent_ip ELSE excluded.consent_ip END,
-    consent_user_agent = CASE WHEN subscribers.status = 'confirmed' THEN subscribers.consent_user_agent ELSE excluded.consent_user_agent END
+    consent_user_agent = CASE WHEN subscribers.status = 'confirmed' THEN subscribers.consent_user_agent ELSE excluded.consent_user_agent END,
+    -- Coming back after leaving starts a new subscription: its confirmation goes at once.
+    confirmation_sent_at = CASE WHEN subscribers.status IN ('pending', 'confirmed') THEN subscribers.confirmation_sent_at END
 RETURNING *;
 
 -- Takes the right to mail a confirmation: once per @resend_after window, so that repeated requests
@@ -92,3 +94,7 @@ ON CONFLICT (email_key) DO UPDATE SET
                         ELSE excluded.status END,
     confirmed_at    = CASE WHEN subscribers.status = 'pending' AND excluded.status = 'confirmed' THEN excluded.confirmed_at ELSE subscribers.confirmed_at END,
     unsubscribed_at = CASE WHEN subscribers.status IN ('pending', 'confirmed') AND excluded.status = 'unsubscribed' THEN excluded.unsubscribed_at ELSE subscribers.unsubscribed_at END;
+
+-- The addresses that asked for less mail: an import reports how many of its rows they kept out.
+-- name: left-email-keys
+SELECT email_key FROM subscribers WHERE status IN ('unsubscribed', 'bounced', 'complained');

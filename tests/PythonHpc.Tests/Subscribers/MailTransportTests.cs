@@ -1,0 +1,106 @@
+using MimeKit;
+using PythonHpc.Mail;
+using PythonHpc.Tests.Support;
+
+namespace PythonHpc.Tests.Subscribers;
+
+/// <summary>Both transports against the real thing: a folder on disk, and aiosmtpd over a real socket.</summary>
+public sealed class MailTransportTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public void Dispose() => _folder.Dispose();
+
+    private static MimeMessage Message(string to, string subject = "Hello")
+    {
+        var message = new MimeMessage { Subject = subject, MessageId = MimeKit.Utils.MimeUtils.GenerateMessageId("example.org") };
+        message.From.Add(new MailboxAddress("Blog", "webinars@example.org"));
+        message.To.Add(MailboxAddress.Parse(to));
+        message.Body = new TextPart("plain") { Text = "line one\nline two\n" };
+        return message;
+    }
+
+    private static SmtpOptions Smtp(int port, int connections = 2)
+    {
+        var options = new SmtpOptions { Host = "127.0.0.1", Port = port, Security = "None", MaxConnections = connections };
+        Assert.Empty(options.Validate());
+        return options;
+    }
+
+    [Fact]
+    public async Task The_pickup_folder_gets_each_message_whole_with_CRLF_and_no_temporary_file()
+    {
+        await using var pickup = MailTransport.Create(new MailOptions { PickupDirectory = _folder["mail"] });
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => pickup.Send(Message($"r{i}@example.org"), Ct)));
+        var files = Directory.GetFiles(_folder["mail"]);
+        Assert.Equal(20, files.Length);
+        Assert.All(files, f => Assert.EndsWith(".eml", f));
+        Assert.Equal(files.Order(), answers.Select(a => a["written ".Length..]).Order());
+        foreach (var file in files)
+        {
+            var read = Mailbox.Read(file);
+            Assert.Empty(read.Parsed.GetProperty("defects").EnumerateArray());
+            Assert.Equal("line one\r\nline two\r\n", read.Part("text/plain"));
+            Assert.DoesNotContain("\n", File.ReadAllText(file).Replace("\r\n", "", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task SMTP_delivers_over_a_socket_and_tells_a_refusal_from_a_delay()
+    {
+        using var server = SmtpRecorder.Start(_folder["received"]);
+        await using var smtp = MailTransport.Create(new MailOptions { Smtp = Smtp(server.Port) });
+        Assert.Contains("2.0.0 Accepted", await smtp.Send(Message("ada@example.org"), Ct));
+        var refused = await Assert.ThrowsAsync<MailSendException>(() => smtp.Send(Message("nobody-550@example.org"), Ct));
+        Assert.True(refused.Permanent);
+        Assert.StartsWith("550 ", refused.Message);
+        var later = await Assert.ThrowsAsync<MailSendException>(() => smtp.Send(Message("busy-450@example.org"), Ct));
+        Assert.False(later.Permanent);
+        // After refusals the session goes on (RSET): the next message is delivered.
+        await Task.WhenAll(Enumerable.Range(0, 10).Select(i => smtp.Send(Message($"n{i}@example.org", $"m{i}"), Ct)));
+        Assert.Equal(11, server.Messages.Count);
+        Assert.Contains("line two", File.ReadAllText(server.Messages[0]));
+    }
+
+    [Fact]
+    public async Task A_server_that_hangs_up_is_a_delay_and_the_next_message_gets_a_new_connection()
+    {
+        using var server = SmtpRecorder.Start(_folder["received"]);
+        await using var smtp = MailTransport.Create(new MailOptions { Smtp = Smtp(server.Port, connections: 1) });
+        var dropped = await Assert.ThrowsAsync<MailSendException>(() => smtp.Send(Message("x-hangup@example.org"), Ct));
+        Assert.False(dropped.Permanent, dropped.ToString());
+        await smtp.Send(Message("after@example.org"), Ct);
+        Assert.Single(server.Messages);
+    }
+
+    [Fact]
+    public async Task No_server_listening_is_a_delay_not_a_crash()
+    {
+        await using var smtp = MailTransport.Create(new MailOptions { Smtp = Smtp(SmtpRecorder.FreePort()) });
+        var error = await Assert.ThrowsAsync<MailSendException>(() => smtp.Send(Message("ada@example.org"), Ct));
+        Assert.False(error.Permanent);
+        Assert.Contains("smtp://127.0.0.1:", error.Message);
+    }
+
+    [Theory]
+    [InlineData("mail.example.org", "None", false, "allowed for loopback hosts only")]
+    [InlineData("mail.example.org", "Plain", false, "must be StartTls, SslOnConnect or None")]
+    public void Clear_text_SMTP_off_this_machine_is_refused_unless_forced(string host, string security, bool force, string error)
+    {
+        var options = new SmtpOptions { Host = host, Security = security, AllowInsecure = force };
+        Assert.Contains(error, Assert.Single(options.Validate()));
+        Assert.Empty(new SmtpOptions { Host = host, Security = "None", AllowInsecure = true }.Validate());
+        Assert.Empty(new SmtpOptions { Host = "::1", Security = "None" }.Validate());
+        Assert.Equal(587, new SmtpOptions { Host = host }.EffectivePort);
+    }
+
+    [Fact]
+    public void The_password_is_never_part_of_where_mail_goes()
+    {
+        var options = new SmtpOptions { Host = "127.0.0.1", Port = 2525, Security = "None", User = "blog", Password = "hunter2-secret" };
+        Assert.Empty(options.Validate());
+        var transport = MailTransport.Create(new MailOptions { Smtp = options });
+        Assert.DoesNotContain("hunter2", transport.Destination);
+    }
+}
