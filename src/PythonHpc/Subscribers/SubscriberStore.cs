@@ -49,6 +49,7 @@ internal sealed class SubscriberStore
     public async Task<Subscription> Subscribe(EmailAddress email, string name, SubscriberSource source, Consent consent, TimeSpan resendAfter, CancellationToken cancellationToken)
     {
         var now = Now;
+        using var writing = await _database.Write(cancellationToken);
         await using var connection = await _database.ConnectAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
         await using var subscribe = _database.Command(connection, "subscribe", transaction)
@@ -68,6 +69,7 @@ internal sealed class SubscriberStore
 
     public async Task ReleaseConfirmation(long id, CancellationToken cancellationToken)
     {
+        using var writing = await _database.Write(cancellationToken);
         await using var connection = await _database.ConnectAsync(cancellationToken);
         await using var command = _database.Command(connection, "release-confirmation").With("id", id);
         await command.ExecuteNonQueryAsync(cancellationToken);
@@ -76,6 +78,7 @@ internal sealed class SubscriberStore
     /// <summary>Subscribed by the blog's owner, confirmed at once (<c>subscribers add --confirmed</c>).</summary>
     public async Task<Subscriber> AddConfirmed(EmailAddress email, string name, SubscriberSource source, CancellationToken cancellationToken)
     {
+        using var writing = await _database.Write(cancellationToken);
         await using var connection = await _database.ConnectAsync(cancellationToken);
         await using var command = _database.Command(connection, "add-confirmed")
             .With("email", email.Value).With("email_key", email.Key).With("name", name).With("source", source).With("now", Now);
@@ -85,6 +88,7 @@ internal sealed class SubscriberStore
     /// <summary>Confirms a pending subscriber; false when <paramref name="id"/> is not pending (already confirmed, gone, or left).</summary>
     public async Task<bool> ConfirmSubscriber(long id, Consent confirmation, CancellationToken cancellationToken)
     {
+        using var writing = await _database.Write(cancellationToken);
         await using var connection = await _database.ConnectAsync(cancellationToken);
         await using var command = _database.Command(connection, "confirm")
             .With("id", id).With("now", Now).With("ip", confirmation.Ip).With("user_agent", confirmation.UserAgent);
@@ -94,6 +98,7 @@ internal sealed class SubscriberStore
     /// <summary>Unsubscribes; false when there was nothing to do (already left, bounced, complained, or erased).</summary>
     public async Task<bool> Unsubscribe(long id, CancellationToken cancellationToken)
     {
+        using var writing = await _database.Write(cancellationToken);
         await using var connection = await _database.ConnectAsync(cancellationToken);
         await using var command = _database.Command(connection, "unsubscribe").With("id", id).With("now", Now);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
@@ -102,6 +107,7 @@ internal sealed class SubscriberStore
     /// <summary>Erases the subscriber and their personal data; false when there was none.</summary>
     public async Task<bool> RemoveSubscriber(EmailAddress email, CancellationToken cancellationToken)
     {
+        using var writing = await _database.Write(cancellationToken);
         await using var connection = await _database.ConnectAsync(cancellationToken);
         await using var command = _database.Command(connection, "remove").With("email_key", email.Key);
         return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
@@ -133,6 +139,7 @@ internal sealed class SubscriberStore
     public async Task Import(IEnumerable<ImportRow> rows, CancellationToken cancellationToken)
     {
         var now = Now;
+        using var writing = await _database.Write(cancellationToken);
         await using var connection = await _database.ConnectAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
         await using var command = _database.Command(connection, "import", transaction)

@@ -2,6 +2,10 @@
 -- missing one stops start-up instead of failing a request. Parameters are @named; times are UTC.
 -- A PostgreSQL file beside this one will carry the same names.
 
+-- Run on every connection as it is opened. {busy_timeout_ms} is Store:BusyTimeout.
+-- name: connection-session
+PRAGMA busy_timeout = {busy_timeout_ms};
+
 -- name: migrations-table
 CREATE TABLE IF NOT EXISTS schema_migrations (
     version     INTEGER PRIMARY KEY,
