@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration.Memory;
+using PythonHpc.Announcements;
 using PythonHpc.Content;
 using PythonHpc.Feeds;
 using PythonHpc.Hosting;
@@ -45,6 +46,8 @@ internal partial class Program
         });
         builder.Configuration.AddEnvironmentVariables(AppSettings.EnvironmentPrefix).AddInMemoryCollection(overrides);
         var settings = AppSettings.Load(builder.Configuration);
+        // Under systemd (Type=notify): readiness and stopping are reported to it, logs go to the journal. Elsewhere, nothing changes.
+        builder.Host.UseSystemd();
         builder.WebHost.UseUrls(settings.Http.Urls.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
 
         settings.AddTo(builder.Services)
@@ -52,7 +55,9 @@ internal partial class Program
             .AddContent()
             .AddFeeds()
             .AddMail()
-            .AddSubscribers();
+            .AddSubscribers()
+            .AddAnnouncements()
+            .AddAnnouncementSchedule(settings.Announcements, settings.Store);
         // Behind a reverse proxy on this machine (nginx, Caddy), the client is the one X-Forwarded-For
         // names: the rate limits count clients, not the proxy. Only loopback proxies are believed.
         builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
@@ -60,6 +65,7 @@ internal partial class Program
         var app = builder.Build();
         MailSetup.Validate(app.Services);
         SubscribersSetup.Validate(app.Services);
+        AnnouncementsSetup.Validate(app.Services);
         app.UseForwardedHeaders();
         app.MapHealth();
         app.MapSubscribers();

@@ -32,6 +32,12 @@ internal sealed partial class FeedPublisher(
 
     public FeedStatus? Status { get; private set; }
 
+    /// <summary>The posts as the last build read them (announcements look for new webinars in them).</summary>
+    public CatalogSnapshot? Snapshot { get; private set; }
+
+    /// <summary>Raised after each build that read the folder: the announcements' detector listens.</summary>
+    public event Action? Rebuilt;
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         Rebuild();
@@ -89,8 +95,10 @@ internal sealed partial class FeedPublisher(
             Status = new FeedStatus(now, clock.Elapsed, snapshot.Posts.Count, published.Count,
                 snapshot.Problems.Count(p => p.Severity == Severity.Error), snapshot.Problems.Count(p => p.Severity == Severity.Warning),
                 documents.Count, snapshot.NextPublicationAfter(now));
+            Snapshot = snapshot;
             if (catalog.LastReadCount > 0)
                 LogBuilt(published.Count, snapshot.Posts.Count, documents.Count, catalog.LastReadCount, clock.ElapsedMilliseconds);
+            Rebuilt?.Invoke();
         }
         catch (Exception e)
         {

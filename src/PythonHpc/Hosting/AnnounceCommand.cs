@@ -19,7 +19,107 @@ internal static class AnnounceCommand
         preview.SetAction((parse, ct) => Preview(parse.GetValue(post)!, parse.GetValue(output)!, parse.GetValue(to),
             parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, ct));
         announce.Subcommands.Add(preview);
+
+        var list = new Command("list", "Each announcement with its state and its deliveries' counts.");
+        list.SetAction((parse, ct) => WithServices(parse, (settings, services, stdout, stderr) => List(services, stdout, ct)));
+        announce.Subcommands.Add(list);
+
+        var sendPost = new Argument<string>("POST") { Description = "The post: its file, or its name (the file name without extension)." };
+        var sendNow = new Command("send-now", "Send one post's announcement now, to every confirmed subscriber who has not had it.") { sendPost };
+        sendNow.SetAction((parse, ct) => WithServices(parse, (settings, services, stdout, stderr) => SendNow(settings, services, parse.GetValue(sendPost)!, stdout, stderr, ct)));
+        announce.Subcommands.Add(sendNow);
+
+        var id = new Argument<long>("ID") { Description = "The announcement's id (announce list)." };
+        var retry = new Command("retry", "Try the failed deliveries of an announcement again, now.") { id };
+        retry.SetAction((parse, ct) => WithServices(parse, (settings, services, stdout, stderr) => Retry(settings, services, parse.GetValue(id), stdout, stderr, ct)));
+        announce.Subcommands.Add(retry);
         return announce;
+    }
+
+    private delegate Task<int> Body(AppSettings settings, ServiceProvider services, TextWriter stdout, TextWriter stderr);
+
+    private static async Task<int> WithServices(ParseResult parse, Body body)
+    {
+        var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+        if (!CommandLine.TryLoad(new Dictionary<string, string?>(), stderr, out var settings))
+            return CommandLine.ConfigurationError;
+        try
+        {
+            await using var services = CommandLine.Services(settings);
+            return await body(settings, services, stdout, stderr);
+        }
+        catch (ConfigurationException e)
+        {
+            CommandLine.Report(e, stderr);
+            return CommandLine.ConfigurationError;
+        }
+    }
+
+    private static async Task<int> List(ServiceProvider services, TextWriter stdout, CancellationToken ct)
+    {
+        var store = services.GetRequiredService<AnnouncementStore>();
+        var announcements = await store.Announcements(ct);
+        stdout.WriteLine($"{announcements.Count} announcement{(announcements.Count == 1 ? "" : "s")}");
+        foreach (var a in announcements)
+        {
+            var counts = await store.Counts(a.Id, ct);
+            stdout.WriteLine($"{a.Id}\t{a.State.ToString().ToLowerInvariant()}\t{a.Created:yyyy-MM-dd HH:mm}Z\t{a.Title}\t{counts}");
+        }
+        return CommandLine.Success;
+    }
+
+    private static async Task<int> SendNow(AppSettings settings, ServiceProvider services, string postName, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        var snapshot = services.GetRequiredService<PostCatalog>().Refresh();
+        if (Find(snapshot, settings.Content, postName) is not { } post)
+        {
+            stderr.WriteLine($"error: no post '{postName}' in {settings.Content.PostsPath} (give its file or its name)");
+            return CommandLine.ConfigurationError;
+        }
+        if (post.Webinar is null || !post.IsPublishedAt(DateTimeOffset.UtcNow))
+        {
+            stderr.WriteLine($"error: {post.RelativePath} is {(post.Webinar is null ? "not a webinar (no YouTube or Vimeo video)" : "not published yet (a draft, or dated in the future)")}: nothing to send");
+            return CommandLine.InputRejected;
+        }
+        var announcement = await services.GetRequiredService<AnnouncementStore>().AnnouncementFor(post, ct);
+        return await Send(services, announcement, post, stdout, stderr, ct);
+    }
+
+    private static async Task<int> Retry(AppSettings settings, ServiceProvider services, long id, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        var store = services.GetRequiredService<AnnouncementStore>();
+        if (await store.AnnouncementById(id, ct) is not { } announcement)
+        {
+            stderr.WriteLine($"error: no announcement {id} (see: pythonhpc announce list)");
+            return CommandLine.ConfigurationError;
+        }
+        stdout.WriteLine($"{await store.RetryFailed(id, ct)} failed deliveries of announcement {id} to try again");
+        var post = services.GetRequiredService<PostCatalog>().Refresh().Posts.FirstOrDefault(p => p.Id == announcement.PostId);
+        return await Send(services, announcement with { State = AnnouncementState.Sending }, post, stdout, stderr, ct);
+    }
+
+    /// <summary>Sends with a progress bar on a terminal; Ctrl+C stops taking rows and lets the messages on the wire finish.</summary>
+    private static async Task<int> Send(ServiceProvider services, Announcement announcement, Post? post, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        var bar = Console.IsErrorRedirected ? null : new Action<RunProgress>(p => stderr.Write($"\r{Bar(p)}"));
+        var progress = await services.GetRequiredService<Announcer>().Send(announcement, post, bar, ct);
+        if (bar is not null)
+            stderr.WriteLine();
+        if (progress is null)
+        {
+            stderr.WriteLine($"error: announcement {announcement.Id} is being sent by another process (the service?); try again when it is done");
+            return CommandLine.ConfigurationError;
+        }
+        var counts = await services.GetRequiredService<AnnouncementStore>().Counts(announcement.Id, CancellationToken.None);
+        stdout.WriteLine($"announcement {announcement.Id} ({announcement.Title}): {counts}; this run: {progress}");
+        return CommandLine.Success;
+    }
+
+    private static string Bar(RunProgress p)
+    {
+        const int width = 30;
+        var filled = p.Total == 0 ? width : (int)Math.Round(width * Math.Min(1.0, p.Done / (double)p.Total));
+        return $"[{new string('#', filled)}{new string('.', width - filled)}] {p.Done}/{p.Total}  {p.Sent} sent, {p.Deferred} deferred, {p.Failed} failed  {p.PerSecond:0}/s ";
     }
 
     internal static async Task<int> Preview(string postName, string output, string? to, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using PythonHpc.Announcements;
 using PythonHpc.Content;
 using PythonHpc.Feeds;
 using PythonHpc.Mail;
@@ -106,8 +107,11 @@ internal static class CommandLine
     /// for a command to resolve what it needs: nothing is built, the database not opened, until asked for.
     /// Dispose it asynchronously (the mail transport may hold a connection).
     /// </summary>
-    internal static ServiceProvider Services(AppSettings settings) => settings.AddTo(new ServiceCollection())
-        .AddSingleton(TimeProvider.System)
+    internal static ServiceProvider Services(AppSettings settings, TimeProvider? clock = null) => settings.AddTo(new ServiceCollection())
+        .AddSingleton(clock ?? TimeProvider.System)
+        .AddLogging()
+        .AddContent()
+        .AddAnnouncements()
         .AddMail()
         .AddSubscribers()
         .BuildServiceProvider();

@@ -1,4 +1,6 @@
+using PythonHpc.Announcements;
 using PythonHpc.Feeds;
+using Quartz;
 
 namespace PythonHpc.Hosting;
 
@@ -7,9 +9,13 @@ internal static class HealthEndpoints
 {
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", (FeedPublisher feeds) =>
+        app.MapGet("/healthz", async (FeedPublisher feeds, Announcer announcer, ISchedulerFactory schedulers, CancellationToken ct) =>
         {
             var status = feeds.Status;
+            var scheduler = await schedulers.GetScheduler(ct);
+            var schedule = await scheduler.GetTrigger(SendAnnouncementsJob.Schedule, ct);
+            var state = await scheduler.GetStatus(ct);
+            var last = announcer.Last;
             var body = new
             {
                 status = status is null ? "starting" : "ok",
@@ -23,6 +29,23 @@ internal static class HealthEndpoints
                     warnings = status.Warnings,
                     files = status.Feeds,
                     nextPublication = status.NextPublication,
+                },
+                scheduler = new
+                {
+                    status = state.ToString().ToLowerInvariant(),
+                    nextFiring = schedule?.NextFireTimeUtc,
+                    lastFiring = schedule?.PreviousFireTimeUtc,
+                },
+                lastAnnouncement = last is not { } run ? null : new
+                {
+                    id = run.Announcement.Id,
+                    title = run.Announcement.Title,
+                    sent = run.Progress.Sent,
+                    deferred = run.Progress.Deferred,
+                    failed = run.Progress.Failed,
+                    skipped = run.Progress.Skipped,
+                    total = run.Progress.Total,
+                    messagesPerSecond = Math.Round(run.Progress.PerSecond, 1),
                 },
             };
             return Results.Json(body, statusCode: status is null ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK);

@@ -23,6 +23,21 @@ internal sealed class MailOptions
     /// <summary>Where messages are written as <c>.eml</c> files when no <c>Mail:Smtp:Host</c> is set.</summary>
     public string PickupDirectory { get; set; } = "out/mail";
 
+    /// <summary>At most this many messages in any one second (0: no cap). Never exceeded.</summary>
+    public int MaxPerSecond { get; set; }
+
+    /// <summary>At most this many messages in any one hour, counted across restarts (0: no cap). Never exceeded.</summary>
+    public int MaxPerHour { get; set; }
+
+    /// <summary>A message deferred (4xx, time-outs, dropped connections) is tried again, with growing pauses, for this long; then it has failed.</summary>
+    public TimeSpan RetryFor { get; set; } = TimeSpan.FromDays(3);
+
+    /// <summary>
+    /// Hard failures (5xx) after which a subscriber is <c>bounced</c> and gets no more mail. An
+    /// unknown mailbox (<c>550 5.1.1</c>) bounces at the first.
+    /// </summary>
+    public int BounceAfter { get; set; } = 3;
+
     public MailboxAddress FromAddress { get; private set; } = new("", "webinars@example.org");
 
     public MailboxAddress? ReplyToAddress { get; private set; }
@@ -47,6 +62,12 @@ internal sealed class MailOptions
             yield return "Mail:PostalAddress must not be empty: bulk mail must carry the sender's postal address";
         foreach (var error in Dkim.Validate().Concat(Smtp.Validate()))
             yield return error;
+        if (MaxPerSecond < 0 || MaxPerHour < 0)
+            yield return "Mail:MaxPerSecond and Mail:MaxPerHour must be 0 (no cap) or more";
+        if (RetryFor < TimeSpan.Zero || RetryFor > TimeSpan.FromDays(30))
+            yield return $"Mail:RetryFor must be between 00:00:00 and 30.00:00:00, not {RetryFor}";
+        if (BounceAfter < 1)
+            yield return $"Mail:BounceAfter must be at least 1, not {BounceAfter}";
         if (!Smtp.Enabled && string.IsNullOrWhiteSpace(PickupDirectory))
             yield return "Mail:PickupDirectory must name a folder when no Mail:Smtp:Host is set";
     }

@@ -2,10 +2,22 @@ using MimeKit;
 
 namespace PythonHpc.Mail;
 
-/// <summary>A message the transport did not deliver. <see cref="Permanent"/>: a 5xx answer, not worth trying again.</summary>
+/// <summary>
+/// A message the transport did not deliver. <see cref="Permanent"/>: a 5xx answer, not worth trying
+/// again. <see cref="MaybeDelivered"/>: the connection dropped after the whole message had gone, so
+/// the server may have taken it (RFC 5321 §4.1.1.4 prefers a duplicate to a loss: it is sent again).
+/// </summary>
 internal sealed class MailSendException(string message, bool permanent, Exception? inner = null) : Exception(message, inner)
 {
     public bool Permanent { get; } = permanent;
+
+    /// <summary>The SMTP reply code, when the server answered.</summary>
+    public int? Code { get; init; }
+
+    public bool MaybeDelivered { get; init; }
+
+    /// <summary>RFC 3463 X.1.1 / X.1.10: no such mailbox. Nothing sent there will ever arrive.</summary>
+    public bool UnknownMailbox => Permanent && (Message.Contains("5.1.1", StringComparison.Ordinal) || Message.Contains("5.1.10", StringComparison.Ordinal));
 }
 
 /// <summary>

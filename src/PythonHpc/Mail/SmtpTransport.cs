@@ -27,22 +27,35 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
     {
         await _slots.WaitAsync(cancellationToken);
         SmtpClient? client = null;
+        var progress = new Progress();
         try
         {
-            client = await Rent(cancellationToken);
-            return await client.SendAsync(message, cancellationToken);
+            (client, var reused) = await Rent(cancellationToken);
+            try
+            {
+                return await client.SendAsync(message, cancellationToken, progress);
+            }
+            catch (Exception e) when (reused && !progress.Complete && e is IOException or SocketException or ServiceNotConnectedException or SmtpProtocolException)
+            {
+                // A kept connection the relay had closed (it restarted, or timed the session out): the
+                // message did not go, so it goes once more on a new connection.
+                Discard(ref client);
+                client = await Connect(cancellationToken);
+                progress = new Progress();
+                return await client.SendAsync(message, cancellationToken, progress);
+            }
         }
         catch (SmtpCommandException e)
         {
             // The server answered: 4xx is "later", 5xx is "never" (RFC 5321 §4.2.1). MailKit has sent RSET
             // and kept the session, unless the answer was 421.
-            throw new MailSendException($"{(int)e.StatusCode} {e.Message}", permanent: (int)e.StatusCode >= 500, e);
+            throw new MailSendException($"{(int)e.StatusCode} {e.Message}", permanent: (int)e.StatusCode >= 500, e) { Code = (int)e.StatusCode };
         }
         catch (Exception e) when (e is IOException or SocketException or SmtpProtocolException or ServiceNotConnectedException
                                       or AuthenticationException or SslHandshakeException or TimeoutException)
         {
             Discard(ref client);
-            throw new MailSendException($"{Destination}: {e.Message}", permanent: false, e);
+            throw new MailSendException($"{Destination}: {e.Message}", permanent: false, e) { MaybeDelivered = progress.Complete };
         }
         finally
         {
@@ -54,16 +67,29 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
         }
     }
 
-    private async Task<SmtpClient> Rent(CancellationToken cancellationToken)
+    /// <summary>Whether every byte of the message went out: a failure after that may follow a delivery.</summary>
+    private sealed class Progress : ITransferProgress
+    {
+        public bool Complete { get; private set; }
+
+        public void Report(long bytesTransferred, long totalSize) => Complete = totalSize > 0 && bytesTransferred >= totalSize;
+
+        public void Report(long bytesTransferred)
+        {
+        }
+    }
+
+    /// <summary>A kept connection (reused: true) or a new one.</summary>
+    private async Task<(SmtpClient Client, bool Reused)> Rent(CancellationToken cancellationToken)
     {
         while (_idle.TryPop(out var idle))
         {
             if (Environment.TickCount64 - idle.IdleSince < CheckAfter.TotalMilliseconds)
-                return idle.Client;
+                return (idle.Client, true);
             try
             {
                 await idle.Client.NoOpAsync(cancellationToken);
-                return idle.Client;
+                return (idle.Client, true);
             }
             catch (Exception e) when (e is IOException or SmtpProtocolException or SmtpCommandException or ServiceNotConnectedException)
             {
@@ -71,7 +97,7 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
                 Discard(ref stale);
             }
         }
-        return await Connect(cancellationToken);
+        return (await Connect(cancellationToken), false);
     }
 
     private async Task<SmtpClient> Connect(CancellationToken cancellationToken)

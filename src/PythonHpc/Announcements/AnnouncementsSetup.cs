@@ -1,0 +1,63 @@
+using Microsoft.Data.Sqlite;
+using PythonHpc.Hosting;
+using PythonHpc.Mail;
+using PythonHpc.Store;
+using Quartz;
+
+namespace PythonHpc.Announcements;
+
+internal static class AnnouncementsSetup
+{
+    /// <summary>Quartz's own SQLite file: Quartz serialises SQLite access with a lock of its own, apart from the store's.</summary>
+    public static string SchedulerFile(StoreOptions store) => Path.GetFullPath(Path.Combine(store.DataPath, "quartz.db"));
+
+    /// <summary>The ledger and the sender (what the command line needs too).</summary>
+    public static IServiceCollection AddAnnouncements(this IServiceCollection services) => services
+        .AddSingleton(s => new AnnouncementStore(s.GetRequiredService<Database>(), s.GetRequiredService<TimeProvider>()))
+        .AddSingleton(s =>
+        {
+            var mail = s.GetRequiredService<MailOptions>();
+            return new SendPacer(mail.MaxPerSecond, mail.MaxPerHour, s.GetRequiredService<TimeProvider>());
+        })
+        .AddSingleton<DeliveryRun>()
+        .AddSingleton<Announcer>();
+
+    /// <summary>
+    /// The schedule: Quartz with a persistent SQLite job store (schema created by Quartz itself), the
+    /// cron trigger in its time zone, a missed firing caught up once after downtime, and the detector.
+    /// </summary>
+    public static IServiceCollection AddAnnouncementSchedule(this IServiceCollection services, AnnouncementsOptions options, StoreOptions store)
+    {
+        services.AddQuartz(q =>
+        {
+            q.UsePersistentStore(s =>
+            {
+                s.UseSqlite(SqliteFactory.Instance, $"Data Source={SchedulerFile(store)}");
+                s.UseSystemTextJsonSerializer();
+                s.ProvisionSchema();
+                // A firing more than this late (the service was down, or the last run still going) is
+                // missed, and FireAndProceed makes all the missed ones of a trigger one firing now.
+                s.ConfigureStore(o => o.MisfireThreshold = TimeSpan.FromSeconds(5));
+            });
+            q.AddJob<SendAnnouncementsJob>(j => j.WithIdentity(SendAnnouncementsJob.Key).StoreDurably());
+            q.AddTrigger<SendAnnouncementsJob>(t => t
+                .WithIdentity(SendAnnouncementsJob.Schedule)
+                .ForJob(SendAnnouncementsJob.Key)
+                // FireAndProceed: firings missed while the service was down become one firing at start.
+                .WithCronSchedule(options.Cron, c => c.InTimeZone(options.Zone).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed)));
+        });
+        // The trigger declared here replaces the stored one at every start; it must inherit the stored
+        // one's history, or a firing missed while down would be forgotten rather than caught up.
+        services.Configure<QuartzOptions>(o =>
+        {
+            o.Scheduling.OverwriteExistingData = true;
+            o.Scheduling.ScheduleTriggerRelativeToReplacedTrigger = true;
+        });
+        services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+        services.AddSingleton<AnnouncementDetector>().AddHostedService(s => s.GetRequiredService<AnnouncementDetector>());
+        return services;
+    }
+
+    /// <summary>Builds the store's part at start, so a missing statement stops start-up.</summary>
+    public static void Validate(IServiceProvider services) => services.GetRequiredService<Announcer>();
+}

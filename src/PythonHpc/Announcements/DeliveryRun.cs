@@ -1,0 +1,258 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using PythonHpc.Content;
+using PythonHpc.Mail;
+using PythonHpc.Subscribers;
+
+namespace PythonHpc.Announcements;
+
+/// <summary>Counts of one run, updated as outcomes are committed; read by progress reports.</summary>
+internal sealed class RunProgress(int total)
+{
+    private int _sent, _deferred, _failed, _skipped, _duplicates;
+
+    public int Total { get; set; } = total;
+    public int Sent => _sent;
+    public int Deferred => _deferred;
+    public int Failed => _failed;
+    public int Skipped => _skipped;
+    public int PossibleDuplicates => _duplicates;
+    public int Done => Sent + Deferred + Failed + Skipped;
+    public Stopwatch Clock { get; } = Stopwatch.StartNew();
+
+    public void Count(DeliveryOutcome outcome, bool newDuplicate)
+    {
+        switch (outcome.Status)
+        {
+            case DeliveryStatus.Sent: Interlocked.Increment(ref _sent); break;
+            case DeliveryStatus.Deferred: Interlocked.Increment(ref _deferred); break;
+            case DeliveryStatus.Failed: Interlocked.Increment(ref _failed); break;
+            case DeliveryStatus.Skipped: Interlocked.Increment(ref _skipped); break;
+        }
+        if (newDuplicate)
+            Interlocked.Increment(ref _duplicates);
+    }
+
+    public double PerSecond => Done / Math.Max(Clock.Elapsed.TotalSeconds, 0.001);
+
+    public override string ToString()
+    {
+        var rate = PerSecond;
+        var left = Math.Max(Total - Done, 0);
+        var eta = rate > 0 ? TimeSpan.FromSeconds(Math.Round(left / rate)) : TimeSpan.Zero;
+        return $"{Sent} sent, {Deferred} deferred, {Failed} failed, {Skipped} skipped of {Total}; {rate:0} messages/s; {left} left, about {eta:c}";
+    }
+}
+
+/// <summary>
+/// Sends one announcement's due ledger rows: a reader takes rows in subscriber order, one sender per
+/// connection composes, paces, sends and records each outcome, committed before it takes the next
+/// row. Stopping (the token) ends the reading; messages already handed over finish.
+/// </summary>
+internal sealed partial class DeliveryRun(
+    AnnouncementStore store, AnnouncementMessage messages, PostContent content, Subscriptions subscriptions, MailTransport transport,
+    MailOptions mail, SendPacer pacer, TimeProvider clock, ILogger<DeliveryRun> log)
+{
+    private const int Batch = 512;
+    private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(5);
+
+    /// <summary>How many messages go at once: one per SMTP connection; two writers for the pickup folder.</summary>
+    public int Senders => mail.Smtp.Enabled ? mail.Smtp.MaxConnections : 2;
+
+    public async Task<RunProgress> Send(Announcement announcement, Post? post, Action<RunProgress>? report, CancellationToken stop)
+    {
+        await store.AddDeliveries(announcement.Id, stop);
+        var counts = await store.Counts(announcement.Id, stop);
+        var progress = new RunProgress(counts.Pending + counts.Deferred);
+        if (post?.Webinar is not { } webinar || !post.IsPublishedAt(clock.GetUtcNow()))
+        {
+            LogPostGone(log, announcement.Id, announcement.Title);
+            await SkipAll(announcement, progress, "the post is no longer published", stop);
+            return progress;
+        }
+        // The hourly cap counts what went in the last hour, also before this process started.
+        if (pacer.NeedsSeed)
+            pacer.Seed(await store.SentSince(clock.GetUtcNow() - TimeSpan.FromHours(1), stop));
+        var draft = messages.Prepare(post, webinar, content.Render(post));
+        using var ledger = await Ledger.Open(store.Database, announcement.Id, clock, stop);
+        using var reporting = new CancellationTokenSource();
+        var reporter = Report(announcement, progress, report, reporting.Token);
+        try
+        {
+            await Pass(announcement, draft, ledger, progress, stop);
+            // Those who confirmed during the run are added at its end, and sent in another pass.
+            while (!stop.IsCancellationRequested && await store.AddDeliveries(announcement.Id, stop) is var added and > 0)
+            {
+                progress.Total += added;
+                await Pass(announcement, draft, ledger, progress, stop);
+            }
+        }
+        finally
+        {
+            await reporting.CancelAsync();
+            await reporter;
+        }
+        report?.Invoke(progress);
+        LogProgress(log, announcement.Id, progress);
+        return progress;
+    }
+
+    /// <summary>
+    /// One pass over the due rows, in three stages joined by small bounded queues: a reader takes rows
+    /// in subscriber order, composers (one per core) build the messages ahead, and one sender per
+    /// connection sends them. Composing ahead keeps each connection busy with the network while the
+    /// next message is being built.
+    /// </summary>
+    private async Task Pass(Announcement announcement, AnnouncementMessage.Draft draft, Ledger ledger, RunProgress progress, CancellationToken stop)
+    {
+        var rows = Channel.CreateBounded<Delivery>(new BoundedChannelOptions(Senders * 8) { SingleWriter = true });
+        var ready = Channel.CreateBounded<Composed>(new BoundedChannelOptions(Senders * 2));
+        var composers = Enumerable.Range(0, Environment.ProcessorCount)
+            .Select(_ => Task.Run(() => Composer(announcement, draft, rows.Reader, ready.Writer, ledger, progress), CancellationToken.None)).ToList();
+        var senders = Enumerable.Range(0, Senders).Select(_ => Task.Run(() => Sender(ready.Reader, ledger, progress, stop), CancellationToken.None)).ToList();
+        var composed = Task.WhenAll(composers).ContinueWith(_ => ready.Writer.TryComplete(), TaskScheduler.Default);
+        try
+        {
+            long after = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                var batch = await store.DueDeliveries(announcement.Id, after, Batch, stop);
+                if (batch.Count == 0)
+                    break;
+                foreach (var row in batch)
+                    await rows.Writer.WriteAsync(row, stop);
+                after = batch[^1].SubscriberId;
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            rows.Writer.TryComplete();
+            await composed;
+            await Task.WhenAll(senders);
+        }
+    }
+
+    /// <summary>A row with its message, built and waiting for a connection.</summary>
+    private sealed record Composed(Delivery Row, MimeKit.MimeMessage Message, string MessageId, DateTimeOffset FirstAttempt);
+
+    private async Task Composer(Announcement announcement, AnnouncementMessage.Draft draft, ChannelReader<Delivery> rows, ChannelWriter<Composed> ready, Ledger ledger, RunProgress progress)
+    {
+        await foreach (var row in rows.ReadAllAsync())
+        {
+            // Those who left, bounced or complained since the ledger was taken are skipped, not mailed.
+            if (!row.Confirmed)
+            {
+                Record(ledger, progress, row, new DeliveryOutcome(row.SubscriberId, DeliveryStatus.Skipped, row.Attempts, row.FirstAttempt, null, "no longer subscribed", null, row.PossibleDuplicates));
+                continue;
+            }
+            var now = clock.GetUtcNow();
+            var recipient = new Recipient(row.Email, row.Name.Length > 0 ? row.Name : null, subscriptions.UnsubscribeUrl(row.SubscriberId));
+            var message = messages.Compose(draft, recipient, now);
+            await ready.WriteAsync(new Composed(row, message, messages.MessageId(announcement.PostId, row.Email), row.FirstAttempt ?? now));
+        }
+    }
+
+    /// <summary>
+    /// One connection's loop. Sends are not cancelled: a message on the wire is finished and recorded
+    /// before the next is taken. A message still held back by the pacer when the run stops is not
+    /// sent, and its row stays as it was, for the next run (the wait may be most of an hour).
+    /// </summary>
+    private async Task Sender(ChannelReader<Composed> ready, Ledger ledger, RunProgress progress, CancellationToken stop)
+    {
+        // Read to the end even once stopped: the composers finish only when their messages are taken.
+        await foreach (var composed in ready.ReadAllAsync(CancellationToken.None))
+        {
+            if (await Deliver(composed, stop) is { } outcome)
+                Record(ledger, progress, composed.Row, outcome);
+        }
+    }
+
+    private static void Record(Ledger ledger, RunProgress progress, Delivery row, DeliveryOutcome outcome)
+    {
+        ledger.Record(outcome);
+        progress.Count(outcome, outcome.PossibleDuplicates > row.PossibleDuplicates);
+    }
+
+    private async Task<DeliveryOutcome?> Deliver(Composed composed, CancellationToken stop)
+    {
+        var (row, message, messageId, first) = composed;
+        var attempts = row.Attempts + 1;
+        try
+        {
+            await pacer.Wait(stop);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return null;
+        }
+        try
+        {
+            var reply = await transport.Send(message, CancellationToken.None);
+            return new DeliveryOutcome(row.SubscriberId, DeliveryStatus.Sent, attempts, first, null, reply, messageId, row.PossibleDuplicates);
+        }
+        catch (MailSendException e) when (e.Permanent)
+        {
+            return new DeliveryOutcome(row.SubscriberId, DeliveryStatus.Failed, attempts, first, null, e.Message, messageId, row.PossibleDuplicates,
+                e.UnknownMailbox ? 1 : mail.BounceAfter);
+        }
+        catch (MailSendException e)
+        {
+            var duplicates = row.PossibleDuplicates + (e.MaybeDelivered ? 1 : 0);
+            var failed = clock.GetUtcNow() - first >= mail.RetryFor;
+            return new DeliveryOutcome(row.SubscriberId, failed ? DeliveryStatus.Failed : DeliveryStatus.Deferred, attempts, first,
+                failed ? null : clock.GetUtcNow() + Backoff(attempts), e.Message, messageId, duplicates);
+        }
+    }
+
+    /// <summary>1, 2, 4 … minutes, at most an hour, each ±20 % so that deferred rows do not come back in one burst.</summary>
+    internal static TimeSpan Backoff(int attempts)
+    {
+        var minutes = Math.Min(Math.Pow(2, Math.Min(attempts - 1, 10)), 60);
+        return TimeSpan.FromMinutes(minutes * (0.8 + (Random.Shared.NextDouble() * 0.4)));
+    }
+
+    private async Task SkipAll(Announcement announcement, RunProgress progress, string reason, CancellationToken stop)
+    {
+        using var ledger = await Ledger.Open(store.Database, announcement.Id, clock, stop);
+        long after = 0;
+        while (await store.DueDeliveries(announcement.Id, after, Batch, stop) is { Count: > 0 } rows)
+        {
+            foreach (var row in rows)
+            {
+                var outcome = new DeliveryOutcome(row.SubscriberId, DeliveryStatus.Skipped, row.Attempts, row.FirstAttempt, null, reason, null, row.PossibleDuplicates);
+                ledger.Record(outcome);
+                progress.Count(outcome, newDuplicate: false);
+            }
+            after = rows[^1].SubscriberId;
+        }
+    }
+
+    private async Task Report(Announcement announcement, RunProgress progress, Action<RunProgress>? report, CancellationToken done)
+    {
+        var nextLog = ProgressEvery;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(report is null ? ProgressEvery : TimeSpan.FromMilliseconds(200), clock, done);
+                report?.Invoke(progress);
+                if (progress.Clock.Elapsed < nextLog)
+                    continue;
+                LogProgress(log, announcement.Id, progress);
+                nextLog = progress.Clock.Elapsed + ProgressEvery;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Announcement {Id}: {Progress}")]
+    private static partial void LogProgress(ILogger logger, long id, RunProgress progress);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Announcement {Id} ({Title}): its post is gone or no longer published; its deliveries are skipped")]
+    private static partial void LogPostGone(ILogger logger, long id, string title);
+}
