@@ -41,6 +41,18 @@ public sealed class Mailbox(string folder)
         return new ReadMessage(file, JsonDocument.Parse(result.Stdout).RootElement[0].Clone());
     }
 
+    /// <summary>Many messages read by one run of the parser, in the order given.</summary>
+    public static IReadOnlyList<ReadMessage> ReadAll(IReadOnlyList<string> files)
+    {
+        if (files.Count == 0)
+            return [];
+        Tool.Require(Tool.Python, "python3");
+        var result = Tool.Run(Tool.Python, [FeedBuild.Testdata("mimecheck.py"), .. files]);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var parsed = JsonDocument.Parse(result.Stdout);
+        return [.. parsed.RootElement.EnumerateArray().Zip(files, (m, f) => new ReadMessage(f, m.Clone()))];
+    }
+
     /// <summary>Waits for the <paramref name="count"/>-th message (confirmations go out apart from the request).</summary>
     public async Task<ReadMessage> Wait(int count, int seconds = 10)
     {

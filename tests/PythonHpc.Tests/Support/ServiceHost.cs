@@ -28,6 +28,9 @@ public sealed class ServiceHost : IAsyncDisposable
     public HttpClient Http { get; }
     public Mailbox Mailbox { get; }
 
+    /// <summary>The service's own services, for a test to reach what HTTP does not show (the scheduler, the stores).</summary>
+    public IServiceProvider Services => _app.Services;
+
     internal SubscriberStore Store => _app.Services.GetRequiredService<SubscriberStore>();
     internal Subscriptions Subscriptions => _app.Services.GetRequiredService<Subscriptions>();
 

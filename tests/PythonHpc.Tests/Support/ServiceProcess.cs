@@ -30,11 +30,14 @@ public sealed class ServiceProcess : IDisposable
     }
 
     /// <summary>Starts the service in <paramref name="folder"/> and waits until /healthz answers 200.</summary>
-    public static async Task<ServiceProcess> Start(TempFolder folder, int port)
+    public static Task<ServiceProcess> Start(TempFolder folder, int port) => Start(folder, port, new Dictionary<string, string>());
+
+    /// <summary>As <see cref="Start(TempFolder, int)"/>, with <paramref name="extra"/> environment variables added to (or replacing) the usual ones.</summary>
+    public static async Task<ServiceProcess> Start(TempFolder folder, int port, IReadOnlyDictionary<string, string> extra)
     {
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = folder.Path, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Tool.PythonhpcDll);
-        foreach (var (key, value) in Environment(folder, port))
+        foreach (var (key, value) in Environment(folder, port).Concat(extra))
             start.Environment[key] = value;
         var service = new ServiceProcess(Process.Start(start)!, new Uri($"http://127.0.0.1:{port}/"));
         using var http = new HttpClient { BaseAddress = service.Address, Timeout = TimeSpan.FromSeconds(2) };
@@ -66,11 +69,25 @@ public sealed class ServiceProcess : IDisposable
         ["PYTHONHPC_Mail__PickupDirectory"] = folder["mail"],
     };
 
+    public bool HasExited => _process.HasExited;
+
     /// <summary>SIGKILL: no shutdown, no flush, as a power cut or the OOM killer stops a process.</summary>
     public void Kill()
     {
         _process.Kill();
         _process.WaitForExit();
+    }
+
+    /// <summary>SIGTERM, as systemd or Ctrl+C stops it: the host shuts down in order. Returns the exit code.</summary>
+    public int Stop()
+    {
+        var signal = Tool.Run("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        if (signal.ExitCode != 0)
+            throw new InvalidOperationException("kill -TERM failed: " + signal);
+        if (!_process.WaitForExit(TimeSpan.FromSeconds(40)))
+            throw new TimeoutException("the service did not stop within 40 s of SIGTERM:\n" + Output);
+        _process.WaitForExit();
+        return _process.ExitCode;
     }
 
     public void Dispose()

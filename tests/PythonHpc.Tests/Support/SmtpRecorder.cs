@@ -41,6 +41,23 @@ public sealed class SmtpRecorder : IDisposable
         ? [.. Directory.GetFiles(Folder, "*.eml").Order(StringComparer.Ordinal)]
         : [];
 
+    /// <summary>Each recipient of each accepted message, in order (deliveries.log).</summary>
+    public IReadOnlyList<string> Recipients => Lines("deliveries.log").Select(l => l.Split('\t')[1]).ToList();
+
+    /// <summary>Each recipient of each accepted message, with when the server had the whole message (deliveries.log).</summary>
+    public IReadOnlyList<(string Recipient, DateTimeOffset At)> Arrivals => Lines("deliveries.log").Select(l => l.Split('\t'))
+        .Select(p => (p[1], DateTimeOffset.UnixEpoch + TimeSpan.FromSeconds(double.Parse(p[2], System.Globalization.CultureInfo.InvariantCulture)))).ToList();
+
+    /// <summary>Every RCPT the server answered, with the code it answered (rcpt.log).</summary>
+    public IReadOnlyList<(string Address, int Code)> Answers =>
+        Lines("rcpt.log").Select(l => l.Split('\t')).Select(p => (p[0], int.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture))).ToList();
+
+    private IEnumerable<string> Lines(string file)
+    {
+        var path = Path.Combine(Folder, file);
+        return File.Exists(path) ? File.ReadAllLines(path).Where(l => l.Length > 0) : [];
+    }
+
     public void Dispose()
     {
         if (!_process.HasExited)

@@ -3,44 +3,60 @@
     python3 smtprecorder.py PORT FOLDER
 
 Every accepted message is written to FOLDER as NNNNNN.eml (the bytes as received, CRLF), with one
-line per recipient appended to FOLDER/deliveries.log: "NNNNNN<TAB>recipient". Recipients answer by
+line per recipient appended to FOLDER/deliveries.log: "NNNNNN<TAB>recipient<TAB>arrival", the
+arrival in Unix seconds (with microseconds) when the whole message was in. Recipients answer by
 their local part, so tests can script faults per address:
   ...-450@...     450 4.2.1 (try again later), every time
   ...-550@...     550 5.1.1 (no such user)
   ...-hangup@...  the connection is closed without a reply
-Anyone else is accepted (250). It prints "ready" once listening.
+  ...-450once@... 450 the first time, accepted after that (a greylisting server)
+Anyone else is accepted (250). Every RCPT and its answer's code go to FOLDER/rcpt.log
+("address<TAB>code"). It prints "ready" once listening.
 """
 import os
 import sys
+import time
 
 from aiosmtpd.controller import Controller
 
 port, folder = int(sys.argv[1]), sys.argv[2]
 os.makedirs(folder, exist_ok=True)
 counter = {"n": 0}
+refused_once = set()
+
+
+def answer(address, code):
+    with open(os.path.join(folder, "rcpt.log"), "a") as log:
+        log.write(f"{address}\t{code}\n")
 
 
 class Recorder:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@")[0].lower()
-        if local.endswith("-450"):
+        if local.endswith("-450") or (local.endswith("-450once") and address not in refused_once):
+            refused_once.add(address)
+            answer(address, 450)
             return "450 4.2.1 Mailbox busy, try later"
         if local.endswith("-550"):
+            answer(address, 550)
             return "550 5.1.1 No such user"
         if local.endswith("-hangup"):
+            answer(address, 0)
             server.transport.close()
             return "421 4.3.0 Closing"
+        answer(address, 250)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        arrival = time.time()
         counter["n"] += 1
         name = f"{counter['n']:06d}"
         with open(os.path.join(folder, name + ".eml"), "wb") as f:
             f.write(envelope.original_content)
         with open(os.path.join(folder, "deliveries.log"), "a") as log:
             for rcpt in envelope.rcpt_tos:
-                log.write(f"{name}\t{rcpt}\n")
+                log.write(f"{name}\t{rcpt}\t{arrival:.6f}\n")
         return "250 2.0.0 Accepted"
 
 
