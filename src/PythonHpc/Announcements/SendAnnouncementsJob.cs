@@ -10,7 +10,7 @@ namespace PythonHpc.Announcements;
 /// a firing during a run waits for it, and then finds nothing left to do.
 /// </summary>
 [DisallowConcurrentExecution]
-internal sealed partial class SendAnnouncementsJob(Announcer announcer, FeedPublisher feeds, ILogger<SendAnnouncementsJob> log) : IJob
+internal sealed partial class SendAnnouncementsJob(Announcer announcer, FeedPublisher feeds, IHostApplicationLifetime lifetime, ILogger<SendAnnouncementsJob> log) : IJob
 {
     public static readonly JobKey Key = new("send-announcements");
     public static readonly TriggerKey Schedule = new("schedule");
@@ -23,7 +23,11 @@ internal sealed partial class SendAnnouncementsJob(Announcer announcer, FeedPubl
         var retriesOnly = context.MergedJobDataMap.TryGetString(Scope, out var scope) && scope == RetriesOnly;
         LogFiring(log, context.Trigger.Key.Name, context.ScheduledFireTimeUtc ?? context.FireTimeUtc);
         var snapshot = feeds.Snapshot;
-        var next = await announcer.SendOpen(!retriesOnly, id => snapshot?.Posts.FirstOrDefault(p => p.Id == id), cancellationToken);
+        // Quartz waits for a running job at shutdown (WaitForJobsToComplete) but does not tell it to
+        // stop: the host's own stopping signal does, so that SIGTERM ends a run of any length at once
+        // (the messages on the wire finish and are recorded; the rest wait for the next start).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
+        var next = await announcer.SendOpen(!retriesOnly, id => snapshot?.Posts.FirstOrDefault(p => p.Id == id), stop.Token);
         if (next is { } at)
             await ScheduleRetry(context.Scheduler, at, cancellationToken);
     }
