@@ -102,6 +102,26 @@ public sealed class FirstStartTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_webinar_dated_in_the_future_is_announced_only_once_its_date_has_come()
+    {
+        await using var host = await ServiceHost.Start(_folder, Settings);
+        var store = host.Services.GetRequiredService<AnnouncementStore>();
+        await WaitForSeen(store, OldPosts + 1);
+        var date = DateTimeOffset.UtcNow.AddSeconds(4);
+        _folder.Write("posts/2099-01-01-upcoming.md",
+            $"---\ntitle: Upcoming\ndate: {date:yyyy-MM-ddTHH:mm:ssZ}\n---\n\n[The recording](https://www.youtube.com/watch?v=upcoming001)\n");
+        AddMarker("before-the-date");
+        await WaitForSeen(store, OldPosts + 2);
+        Assert.True(DateTimeOffset.UtcNow < date, "the machine was too slow to see the post before its date");
+        Assert.Empty(await store.Announcements(Ct));
+
+        // The feeds rebuild when a scheduled post's date arrives, and the detector looks again then.
+        var announcement = await WaitFor(async () => (await store.Announcements(Ct)).SingleOrDefault(), "the announcement once the date has come");
+        Assert.True(announcement.Created >= date.AddSeconds(-1), $"announced at {announcement.Created:O}, before its date {date:O}");
+        Assert.Equal(("Upcoming", AnnouncementState.Scheduled), (announcement.Title, announcement.State));
+    }
+
     /// <summary>300 posts from 2010 on, one in four a webinar (a YouTube link in the body, or <c>video:</c> in the front matter).</summary>
     private void WriteOldPosts()
     {
