@@ -150,7 +150,21 @@ internal sealed partial class DeliveryRun(
             }
             var now = clock.GetUtcNow();
             var recipient = new Recipient(row.Email, row.Name.Length > 0 ? row.Name : null, subscriptions.UnsubscribeUrl(row.SubscriberId));
-            var message = messages.Compose(draft, recipient, now);
+            MimeKit.MimeMessage message;
+            try
+            {
+                message = messages.Compose(draft, recipient, now);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A message that cannot be built (a bug, or a name MimeKit refuses) must neither stop the
+                // run silently nor be lost: it is deferred like a refusal, and said in the log.
+                LogComposeFailed(log, e, announcement.Id, row.SubscriberId);
+                var failed = now - (row.FirstAttempt ?? now) >= mail.RetryFor;
+                Record(ledger, progress, row, new DeliveryOutcome(row.SubscriberId, failed ? DeliveryStatus.Failed : DeliveryStatus.Deferred, row.Attempts + 1,
+                    row.FirstAttempt ?? now, failed ? null : now + Backoff(row.Attempts + 1), "not composed: " + e.Message, null, row.PossibleDuplicates));
+                continue;
+            }
             await ready.WriteAsync(new Composed(row, message, messages.MessageId(announcement.PostId, row.Email), row.FirstAttempt ?? now));
         }
     }
@@ -249,6 +263,9 @@ internal sealed partial class DeliveryRun(
         {
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Announcement {Id}: the message to subscriber {Subscriber} could not be composed; deferred (failed after Mail:RetryFor)")]
+    private static partial void LogComposeFailed(ILogger logger, Exception exception, long id, long subscriber);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Announcement {Id}: {Progress}")]
     private static partial void LogProgress(ILogger logger, long id, RunProgress progress);
