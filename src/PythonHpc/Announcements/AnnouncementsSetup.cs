@@ -55,6 +55,7 @@ internal static class AnnouncementsSetup
         });
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         services.AddSingleton<AnnouncementDetector>().AddHostedService(s => s.GetRequiredService<AnnouncementDetector>());
+        services.AddSingleton<ScheduleHealth>();
         return services;
     }
 

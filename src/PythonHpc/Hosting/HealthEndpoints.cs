@@ -1,6 +1,5 @@
 using PythonHpc.Announcements;
 using PythonHpc.Feeds;
-using Quartz;
 
 namespace PythonHpc.Hosting;
 
@@ -9,12 +8,10 @@ internal static class HealthEndpoints
 {
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", async (FeedPublisher feeds, Announcer announcer, ISchedulerFactory schedulers, CancellationToken ct) =>
+        app.MapGet("/healthz", async (FeedPublisher feeds, Announcer announcer, ScheduleHealth schedule, CancellationToken ct) =>
         {
             var status = feeds.Status;
-            var scheduler = await schedulers.GetScheduler(ct);
-            var schedule = await scheduler.GetTrigger(SendAnnouncementsJob.Schedule, ct);
-            var state = await scheduler.GetStatus(ct);
+            var scheduler = await schedule.Read(ct);
             var last = announcer.Last;
             var body = new
             {
@@ -32,9 +29,9 @@ internal static class HealthEndpoints
                 },
                 scheduler = new
                 {
-                    status = state.ToString().ToLowerInvariant(),
-                    nextFiring = schedule?.NextFireTimeUtc,
-                    lastFiring = schedule?.PreviousFireTimeUtc,
+                    status = scheduler.State,
+                    nextFiring = scheduler.NextFiring,
+                    lastFiring = scheduler.LastFiring,
                 },
                 lastAnnouncement = last is not { } run ? null : new
                 {
