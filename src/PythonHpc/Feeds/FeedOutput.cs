@@ -1,3 +1,4 @@
+using PythonHpc.Hosting;
 namespace PythonHpc.Feeds;
 
 /// <summary>
@@ -36,29 +37,11 @@ internal static class FeedOutput
     }
 
     /// <summary>
-    /// Writes <paramref name="bytes"/> to a temporary file in the same folder, then renames it over
-    /// <paramref name="path"/> (atomic on POSIX): a reader sees the old file or the new one. No fsync:
+    /// Writes <paramref name="bytes"/> over <paramref name="path"/>: a reader sees the old file or the new one. No fsync:
     /// feeds are rebuilt from the posts at every start, so a power cut costs nothing that the next
     /// start does not rewrite, and fsyncing hundreds of files would triple the build's time.
     /// </summary>
-    public static void Replace(string path, byte[] bytes)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temporary = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(bytes);
-            }
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
-    }
+    public static void Replace(string path, byte[] bytes) => AtomicFile.Write(path, stream => stream.Write(bytes));
 
     private static bool SameBytes(string path, byte[] bytes)
     {

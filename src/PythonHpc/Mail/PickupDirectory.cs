@@ -1,4 +1,5 @@
 using MimeKit;
+using PythonHpc.Hosting;
 
 namespace PythonHpc.Mail;
 
@@ -14,24 +15,15 @@ internal sealed class PickupDirectory(string folder) : MailTransport
 
     public override async Task<string> Send(MimeMessage message, CancellationToken cancellationToken)
     {
-        var name = $"{DateTime.UtcNow:yyyyMMdd'T'HHmmss'.'fff'Z'}-{Guid.NewGuid():N}.eml";
-        var file = Path.Combine(folder, name);
-        var temporary = Path.Combine(folder, "." + name + ".tmp");
+        var file = Path.Combine(folder, $"{DateTime.UtcNow:yyyyMMdd'T'HHmmss'.'fff'Z'}-{Guid.NewGuid():N}.eml");
         try
         {
-            Directory.CreateDirectory(folder);
-            await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 16 * 1024, useAsync: true))
-            {
-                await message.WriteToAsync(MessageSigner.Wire, stream, cancellationToken);
-                await stream.FlushAsync(cancellationToken);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, file);
+            await AtomicFile.WriteAsync(file, stream => message.WriteToAsync(MessageSigner.Wire, stream, cancellationToken),
+                AtomicWrite.Durable | AtomicWrite.KeepExisting, cancellationToken);
             return "written " + file;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            File.Delete(temporary);
             throw new MailSendException($"cannot write to the pickup folder {folder} (Mail:PickupDirectory): {e.Message}", permanent: false, e);
         }
     }

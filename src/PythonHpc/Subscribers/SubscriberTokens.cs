@@ -90,24 +90,14 @@ internal sealed class SubscriberTokens(byte[] key, TimeProvider clock, TimeSpan 
 
     private static void Generate(string file)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
-        var temporary = file + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using (var stream = new FileStream(temporary, options))
-        {
-            stream.Write(Encoding.ASCII.GetBytes(Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32)) + "\n"));
-            stream.Flush(flushToDisk: true);
-        }
         try
         {
-            File.Move(temporary, file, overwrite: false);
+            var secret = Encoding.ASCII.GetBytes(Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32)) + "\n");
+            AtomicFile.Write(file, stream => stream.Write(secret), AtomicWrite.Durable | AtomicWrite.OwnerOnly | AtomicWrite.KeepExisting);
         }
         catch (IOException) when (File.Exists(file))
         {
             // Another process made one first: theirs is the secret.
-            File.Delete(temporary);
         }
     }
 }
