@@ -16,43 +16,24 @@ internal static class AnnounceCommand
         var output = new Option<string>("--out") { Description = "Folder to write KEY.eml, KEY.html and KEY.txt to.", DefaultValueFactory = _ => "out/preview" };
         var to = new Option<string>("--to") { Description = "The address the preview is addressed to." };
         var preview = new Command("preview", "Write the announcement of one post as it would be sent, and list the chapters found.") { post, output, to };
-        preview.SetAction((parse, ct) => Preview(parse.GetValue(post)!, parse.GetValue(output)!, parse.GetValue(to),
-            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, ct));
+        preview.SetAction((parse, ct) => CommandLine.WithServices(parse, (settings, services, stdout, stderr) =>
+            Preview(settings, services, parse.GetValue(post)!, parse.GetValue(output)!, parse.GetValue(to), stdout, stderr, ct)));
         announce.Subcommands.Add(preview);
 
         var list = new Command("list", "Each announcement with its state and its deliveries' counts.");
-        list.SetAction((parse, ct) => WithServices(parse, (settings, services, stdout, stderr) => List(services, stdout, ct)));
+        list.SetAction((parse, ct) => CommandLine.WithServices(parse, (settings, services, stdout, stderr) => List(services, stdout, ct)));
         announce.Subcommands.Add(list);
 
         var sendPost = new Argument<string>("POST") { Description = "The post: its file, or its name (the file name without extension)." };
         var sendNow = new Command("send-now", "Send one post's announcement now, to every confirmed subscriber who has not had it.") { sendPost };
-        sendNow.SetAction((parse, ct) => WithServices(parse, (settings, services, stdout, stderr) => SendNow(settings, services, parse.GetValue(sendPost)!, stdout, stderr, ct)));
+        sendNow.SetAction((parse, ct) => CommandLine.WithServices(parse, (settings, services, stdout, stderr) => SendNow(settings, services, parse.GetValue(sendPost)!, stdout, stderr, ct)));
         announce.Subcommands.Add(sendNow);
 
         var id = new Argument<long>("ID") { Description = "The announcement's id (announce list)." };
         var retry = new Command("retry", "Try the failed deliveries of an announcement again, now.") { id };
-        retry.SetAction((parse, ct) => WithServices(parse, (settings, services, stdout, stderr) => Retry(settings, services, parse.GetValue(id), stdout, stderr, ct)));
+        retry.SetAction((parse, ct) => CommandLine.WithServices(parse, (settings, services, stdout, stderr) => Retry(settings, services, parse.GetValue(id), stdout, stderr, ct)));
         announce.Subcommands.Add(retry);
         return announce;
-    }
-
-    private delegate Task<int> Body(AppSettings settings, ServiceProvider services, TextWriter stdout, TextWriter stderr);
-
-    private static async Task<int> WithServices(ParseResult parse, Body body)
-    {
-        var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
-        if (!CommandLine.TryLoad(new Dictionary<string, string?>(), stderr, out var settings))
-            return CommandLine.ConfigurationError;
-        try
-        {
-            await using var services = CommandLine.Services(settings);
-            return await body(settings, services, stdout, stderr);
-        }
-        catch (ConfigurationException e)
-        {
-            CommandLine.Report(e, stderr);
-            return CommandLine.ConfigurationError;
-        }
     }
 
     private static async Task<int> List(ServiceProvider services, TextWriter stdout, CancellationToken ct)
@@ -122,65 +103,54 @@ internal static class AnnounceCommand
         return $"[{new string('#', filled)}{new string('.', width - filled)}] {p.Done}/{p.Total}  {p.Sent} sent, {p.Deferred} deferred, {p.Failed} failed  {p.PerSecond:0}/s ";
     }
 
-    internal static async Task<int> Preview(string postName, string output, string? to, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    private static async Task<int> Preview(AppSettings settings, ServiceProvider services, string postName, string output, string? to,
+        TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        if (!CommandLine.TryLoad(new Dictionary<string, string?>(), stderr, out var settings))
-            return CommandLine.ConfigurationError;
-        try
+        var messages = services.GetRequiredService<AnnouncementMessage>();
+        var loader = services.GetRequiredService<PostLoader>();
+        var snapshot = services.GetRequiredService<PostCatalog>().Refresh();
+        if (Find(snapshot, settings.Content, postName) is not { } post)
         {
-            using var signer = MessageSigner.Create(settings.Mail.Dkim);
-            var messages = new AnnouncementMessage(settings.Site, settings.Mail, settings.Announcements, new LiquidTemplates(settings.Templates), signer);
-            var loader = new PostLoader(settings.Site, settings.Content);
-            var snapshot = new PostCatalog(settings.Content, loader).Refresh();
-            if (Find(snapshot, settings.Content, postName) is not { } post)
-            {
-                stderr.WriteLine($"error: no post '{postName}' in {settings.Content.PostsPath} (give its file or its name)");
-                return CommandLine.ConfigurationError;
-            }
-            foreach (var problem in snapshot.Problems.Where(p => p.File == loader.DisplayPath(post.SourcePath)))
-                stderr.WriteLine(problem);
-            if (post.Webinar is not { } webinar)
-            {
-                stderr.WriteLine($"{loader.DisplayPath(post.SourcePath)}: no YouTube or Vimeo video: nothing to announce");
-                return CommandLine.InputRejected;
-            }
-            stdout.WriteLine($"{post.Title} — {webinar.Video.WatchUrl.AbsoluteUri}");
-            stdout.WriteLine(webinar.Chapters.Count == 0 ? "no chapters found" : $"{webinar.Chapters.Count} chapters:");
-            foreach (var chapter in webinar.Chapters)
-                stdout.WriteLine($"  {chapter.Index,2}  {chapter.StartText,8}  {chapter.Title}");
+            stderr.WriteLine($"error: no post '{postName}' in {settings.Content.PostsPath} (give its file or its name)");
+            return CommandLine.ConfigurationError;
+        }
+        foreach (var problem in snapshot.Problems.Where(p => p.File == loader.DisplayPath(post.SourcePath)))
+            stderr.WriteLine(problem);
+        if (post.Webinar is not { } webinar)
+        {
+            stderr.WriteLine($"{loader.DisplayPath(post.SourcePath)}: no YouTube or Vimeo video: nothing to announce");
+            return CommandLine.InputRejected;
+        }
+        stdout.WriteLine($"{post.Title} — {webinar.Video.WatchUrl.AbsoluteUri}");
+        stdout.WriteLine(webinar.Chapters.Count == 0 ? "no chapters found" : $"{webinar.Chapters.Count} chapters:");
+        foreach (var chapter in webinar.Chapters)
+            stdout.WriteLine($"  {chapter.Index,2}  {chapter.StartText,8}  {chapter.Title}");
 
-            var content = new PostContent(loader, new PostRenderer()).Render(post);
-            var draft = messages.Prepare(post, webinar, content);
-            var recipient = await PreviewRecipient(settings, to, stderr, cancellationToken);
-            var message = messages.Compose(draft, recipient, DateTimeOffset.Now);
-            var (html, text) = messages.Render(draft, recipient);
-            Directory.CreateDirectory(output);
-            var stem = Path.Combine(output, post.Key);
-            message.WriteTo(stem + ".eml", cancellationToken);
-            File.WriteAllText(stem + ".html", html);
-            File.WriteAllText(stem + ".txt", text);
-            stdout.WriteLine($"wrote {stem}.eml, .html ({html.Length / 1024.0:0.#} KB) and .txt; subject: {draft.Subject}");
-            if (System.Text.Encoding.UTF8.GetByteCount(html) > AnnouncementMessage.HtmlLimit)
-                stderr.WriteLine($"warning: the HTML part is over {AnnouncementMessage.HtmlLimit / 1024} KB: Gmail will clip it");
-            return CommandLine.Success;
-        }
-        catch (ConfigurationException e)
-        {
-            CommandLine.Report(e, stderr);
-            return CommandLine.ConfigurationError;
-        }
+        var content = services.GetRequiredService<PostContent>().Render(post);
+        var draft = messages.Prepare(post, webinar, content);
+        var recipient = await PreviewRecipient(settings, services, to, stderr, cancellationToken);
+        var message = messages.Compose(draft, recipient, DateTimeOffset.Now);
+        var (html, text) = messages.Render(draft, recipient);
+        Directory.CreateDirectory(output);
+        var stem = Path.Combine(output, post.Key);
+        message.WriteTo(stem + ".eml", cancellationToken);
+        File.WriteAllText(stem + ".html", html);
+        File.WriteAllText(stem + ".txt", text);
+        stdout.WriteLine($"wrote {stem}.eml, .html ({html.Length / 1024.0:0.#} KB) and .txt; subject: {draft.Subject}");
+        if (System.Text.Encoding.UTF8.GetByteCount(html) > AnnouncementMessage.HtmlLimit)
+            stderr.WriteLine($"warning: the HTML part is over {AnnouncementMessage.HtmlLimit / 1024} KB: Gmail will clip it");
+        return CommandLine.Success;
     }
 
     /// <summary>
     /// A subscriber as announcements will address them (their name, their own unsubscribe link), so a
     /// preview sent to oneself shows a link that works; anyone else gets a placeholder link, and is told so.
     /// </summary>
-    private static async Task<Recipient> PreviewRecipient(AppSettings settings, string? to, TextWriter stderr, CancellationToken cancellationToken)
+    private static async Task<Recipient> PreviewRecipient(AppSettings settings, ServiceProvider services, string? to, TextWriter stderr, CancellationToken cancellationToken)
     {
         var placeholder = new Recipient(to ?? "subscriber@example.org", null, new Uri(settings.Http.PublicUri, "unsubscribe/preview"));
         if (to is null)
             return placeholder;
-        await using var services = CommandLine.Services(settings);
         var subscriptions = services.GetRequiredService<Subscriptions>();
         if (EmailAddress.TryParse(to, out var email, out _) && await subscriptions.Store.SubscriberByEmail(email, cancellationToken) is { } subscriber)
             return subscriptions.Recipient(subscriber);

@@ -116,6 +116,36 @@ internal static class CommandLine
         .AddSubscribers()
         .BuildServiceProvider();
 
+    /// <summary>What a command does with the configuration and the capabilities it resolves; returns its exit code.</summary>
+    internal delegate Task<int> ServicesBody(AppSettings settings, ServiceProvider services, TextWriter stdout, TextWriter stderr);
+
+    /// <summary>
+    /// Loads the configuration, builds <see cref="Services"/> and runs <paramref name="body"/>. A
+    /// configuration or database that cannot be used is reported in one line and exit code 1, not a stack trace.
+    /// </summary>
+    internal static async Task<int> WithServices(ParseResult parse, ServicesBody body)
+    {
+        var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+        if (!TryLoad(new Dictionary<string, string?>(), stderr, out var settings))
+            return ConfigurationError;
+        try
+        {
+            await using var services = Services(settings);
+            return await body(settings, services, stdout, stderr);
+        }
+        catch (ConfigurationException e)
+        {
+            Report(e, stderr);
+            return ConfigurationError;
+        }
+        catch (System.Data.Common.DbException e)
+        {
+            // Opened fine, then failed: most likely locked by the service past Store:BusyTimeout.
+            stderr.WriteLine($"{settings.Store.DatabaseFile}: error: {e.Message}");
+            return ConfigurationError;
+        }
+    }
+
     /// <summary>One line per error; errors that already name a place (<c>FILE:LINE: error: …</c>) are printed as they are.</summary>
     internal static void Report(ConfigurationException e, TextWriter stderr)
     {

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Data.Common;
 using System.Diagnostics;
 using System.Text;
 using PythonHpc.Mail;
@@ -13,8 +12,6 @@ namespace PythonHpc.Hosting;
 /// </summary>
 internal static class SubscribersCommand
 {
-    private delegate Task<int> Body(ServiceProvider services, TextWriter stdout, TextWriter stderr);
-
     public static Command Create()
     {
         var subscribers = new Command("subscribers", "The mailing list: add, remove, list, import and export subscribers.");
@@ -32,7 +29,7 @@ internal static class SubscribersCommand
         var name = new Option<string>("--name") { Description = "The subscriber's name." };
         var confirmed = new Option<bool>("--confirmed") { Description = "Confirmed at once, with no confirmation email (they asked you themselves)." };
         var command = new Command("add", "Add a subscriber: pending, mailed a confirmation link; or, with --confirmed, confirmed at once.") { email, name, confirmed };
-        command.SetAction((parse, ct) => Run(parse, (services, stdout, stderr) =>
+        command.SetAction((parse, ct) => CommandLine.WithServices(parse, (_, services, stdout, stderr) =>
             Add(services, parse.GetValue(email)!, parse.GetValue(name), parse.GetValue(confirmed), stdout, stderr, ct)));
         return command;
     }
@@ -41,7 +38,7 @@ internal static class SubscribersCommand
     {
         var email = new Argument<string>("EMAIL") { Description = "The address." };
         var command = new Command("remove", "Erase a subscriber and their personal data (exit 0 whether or not there was one).") { email };
-        command.SetAction((parse, ct) => Run(parse, (services, stdout, stderr) => Remove(services, parse.GetValue(email)!, stdout, stderr, ct)));
+        command.SetAction((parse, ct) => CommandLine.WithServices(parse, (_, services, stdout, stderr) => Remove(services, parse.GetValue(email)!, stdout, stderr, ct)));
         return command;
     }
 
@@ -49,7 +46,7 @@ internal static class SubscribersCommand
     {
         var status = new Option<string>("--status") { Description = $"Only these: {SubscriberCsv.StatusNames}." };
         var command = new Command("list", "Counts per status, then one tab-separated line per subscriber.") { status };
-        command.SetAction((parse, ct) => Run(parse, (services, stdout, stderr) => List(services, parse.GetValue(status), stdout, stderr, ct)));
+        command.SetAction((parse, ct) => CommandLine.WithServices(parse, (_, services, stdout, stderr) => List(services, parse.GetValue(status), stdout, stderr, ct)));
         return command;
     }
 
@@ -58,7 +55,7 @@ internal static class SubscribersCommand
         var file = new Argument<string>("FILE") { Description = "A CSV file with an email column, and optionally name and status." };
         var confirmed = new Option<bool>("--confirmed") { Description = "Rows without a status are confirmed (else pending, and mailed nothing)." };
         var command = new Command("import", "Import a CSV list in one transaction; refused rows are reported at their line (exit 2).") { file, confirmed };
-        command.SetAction((parse, ct) => Run(parse, (services, stdout, stderr) =>
+        command.SetAction((parse, ct) => CommandLine.WithServices(parse, (_, services, stdout, stderr) =>
             Import(services, parse.GetValue(file)!, parse.GetValue(confirmed), stdout, stderr, ct)));
         return command;
     }
@@ -67,32 +64,8 @@ internal static class SubscribersCommand
     {
         var file = new Argument<string?>("FILE") { Description = "The CSV file to write (atomically); without it, standard output.", Arity = ArgumentArity.ZeroOrOne };
         var command = new Command("export", "Write every subscriber as CSV, in a form import reads back.") { file };
-        command.SetAction((parse, ct) => Run(parse, (services, stdout, stderr) => Export(services, parse.GetValue(file), stdout, stderr, ct)));
+        command.SetAction((parse, ct) => CommandLine.WithServices(parse, (_, services, stdout, stderr) => Export(services, parse.GetValue(file), stdout, stderr, ct)));
         return command;
-    }
-
-    /// <summary>Loads the configuration and runs <paramref name="body"/>; a database that cannot be used is reported in one line, not a stack trace.</summary>
-    private static async Task<int> Run(ParseResult parse, Body body)
-    {
-        var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
-        if (!CommandLine.TryLoad(new Dictionary<string, string?>(), stderr, out var settings))
-            return CommandLine.ConfigurationError;
-        try
-        {
-            await using var services = CommandLine.Services(settings);
-            return await body(services, stdout, stderr);
-        }
-        catch (ConfigurationException e)
-        {
-            CommandLine.Report(e, stderr);
-            return CommandLine.ConfigurationError;
-        }
-        catch (DbException e)
-        {
-            // Opened fine, then failed: most likely locked by the service past Store:BusyTimeout.
-            stderr.WriteLine($"{settings.Store.DatabaseFile}: error: {e.Message}");
-            return CommandLine.ConfigurationError;
-        }
     }
 
     private static async Task<int> Add(ServiceProvider services, string emailText, string? nameText, bool confirmed, TextWriter stdout, TextWriter stderr, CancellationToken ct)
@@ -227,29 +200,14 @@ internal static class SubscribersCommand
     /// </summary>
     private static async Task<int> WriteAtomically(string file, Func<TextWriter, Task<int>> write, CancellationToken ct)
     {
-        var full = Path.GetFullPath(file);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid().ToString("N")[..8]}.tmp");
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.Asynchronous };
-        if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        try
+        var count = 0;
+        await AtomicFile.WriteAsync(Path.GetFullPath(file), async stream =>
         {
-            int count;
-            await using (var stream = new FileStream(temporary, options))
-            await using (var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true))
-            {
-                count = await write(writer);
-                await writer.FlushAsync(ct);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, full, overwrite: true);
-            return count;
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
+            await using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+            count = await write(writer);
+            await writer.FlushAsync(ct);
+        }, AtomicWrite.Durable | AtomicWrite.OwnerOnly, ct);
+        return count;
     }
 
     private static bool TryEmail(string text, TextWriter stderr, out EmailAddress email)
