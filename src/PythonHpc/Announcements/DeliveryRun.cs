@@ -136,7 +136,7 @@ internal sealed partial class DeliveryRun(
     }
 
     /// <summary>A row with its message, built and waiting for a connection.</summary>
-    private sealed record Composed(Delivery Row, MimeKit.MimeMessage Message, string MessageId, DateTimeOffset FirstAttempt);
+    private sealed record Composed(Delivery Row, MimeKit.MimeMessage Message, string? MessageId, DateTimeOffset FirstAttempt);
 
     private async Task Composer(Announcement announcement, AnnouncementMessage.Draft draft, ChannelReader<Delivery> rows, ChannelWriter<Composed> ready, Ledger ledger, RunProgress progress)
     {
@@ -160,12 +160,11 @@ internal sealed partial class DeliveryRun(
                 // A message that cannot be built (a bug, or a name MimeKit refuses) must neither stop the
                 // run silently nor be lost: it is deferred like a refusal, and said in the log.
                 LogComposeFailed(log, e, announcement.Id, row.SubscriberId);
-                var failed = now - (row.FirstAttempt ?? now) >= mail.RetryFor;
-                Record(ledger, progress, row, new DeliveryOutcome(row.SubscriberId, failed ? DeliveryStatus.Failed : DeliveryStatus.Deferred, row.Attempts + 1,
-                    row.FirstAttempt ?? now, failed ? null : now + Backoff(row.Attempts + 1), "not composed: " + e.Message, null, row.PossibleDuplicates));
+                Record(ledger, progress, row, Later(row, row.FirstAttempt ?? now, "not composed: " + e.Message, null, row.PossibleDuplicates));
                 continue;
             }
-            await ready.WriteAsync(new Composed(row, message, messages.MessageId(announcement.PostId, row.Email), row.FirstAttempt ?? now));
+            // The Message-ID Compose wrote (the same for this announcement and address every time), not hashed again.
+            await ready.WriteAsync(new Composed(row, message, message.MessageId, row.FirstAttempt ?? now));
         }
     }
 
@@ -214,11 +213,18 @@ internal sealed partial class DeliveryRun(
         }
         catch (MailSendException e)
         {
-            var duplicates = row.PossibleDuplicates + (e.MaybeDelivered ? 1 : 0);
-            var failed = clock.GetUtcNow() - first >= mail.RetryFor;
-            return new DeliveryOutcome(row.SubscriberId, failed ? DeliveryStatus.Failed : DeliveryStatus.Deferred, attempts, first,
-                failed ? null : clock.GetUtcNow() + Backoff(attempts), e.Message, messageId, duplicates);
+            return Later(row, first, e.Message, messageId, row.PossibleDuplicates + (e.MaybeDelivered ? 1 : 0));
         }
+    }
+
+    /// <summary>Deferred to a time backed off from the attempts so far, or failed once Mail:RetryFor has passed since the first.</summary>
+    private DeliveryOutcome Later(Delivery row, DateTimeOffset first, string reply, string? messageId, int duplicates)
+    {
+        var now = clock.GetUtcNow();
+        var attempts = row.Attempts + 1;
+        var failed = now - first >= mail.RetryFor;
+        return new DeliveryOutcome(row.SubscriberId, failed ? DeliveryStatus.Failed : DeliveryStatus.Deferred, attempts, first,
+            failed ? null : now + Backoff(attempts), reply, messageId, duplicates);
     }
 
     /// <summary>1, 2, 4 … minutes, at most an hour, each ±20 % so that deferred rows do not come back in one burst.</summary>
