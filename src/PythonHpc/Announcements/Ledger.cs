@@ -46,16 +46,16 @@ internal sealed class Ledger : IDisposable
             // One statement is its own transaction; with a bounce to count, both go in one.
             using var transaction = outcome.BounceThreshold is null ? null : _connection.BeginTransaction();
             _record.Transaction = transaction;
-            Set("id", _announcement);
-            Set("subscriber_id", outcome.SubscriberId);
-            Set("status", outcome.Status.ToString().ToLowerInvariant());
-            Set("attempts", outcome.Attempts);
-            Set("first_attempt_at", outcome.FirstAttempt?.ToUniversalTime());
-            Set("next_attempt_at", outcome.NextAttempt?.ToUniversalTime());
-            Set("last_reply", Clip(outcome.Reply));
-            Set("message_id", outcome.MessageId);
-            Set("possible_duplicates", outcome.PossibleDuplicates);
-            Set("now", _clock.GetUtcNow().ToUniversalTime());
+            _record.Set("id", _announcement);
+            _record.Set("subscriber_id", outcome.SubscriberId);
+            _record.Set("status", outcome.Status);
+            _record.Set("attempts", outcome.Attempts);
+            _record.Set("first_attempt_at", outcome.FirstAttempt);
+            _record.Set("next_attempt_at", outcome.NextAttempt);
+            _record.Set("last_reply", Clip(outcome.Reply));
+            _record.Set("message_id", outcome.MessageId);
+            _record.Set("possible_duplicates", outcome.PossibleDuplicates);
+            _record.Set("now", _clock.GetUtcNow());
             _record.ExecuteNonQuery();
             if (transaction is null)
                 return;
@@ -65,8 +65,6 @@ internal sealed class Ledger : IDisposable
             transaction.Commit();
         }
     }
-
-    private void Set(string name, object? value) => _record.Parameters["@" + name].Value = value ?? DBNull.Value;
 
     private static string? Clip(string? reply) => reply is null || reply.Length <= 500 ? reply : reply[..500];
 

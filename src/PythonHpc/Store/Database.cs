@@ -140,19 +140,32 @@ internal sealed partial class Database : IDisposable
 
     public DbConnection Connect()
     {
-        var connection = _factory.CreateConnection()!;
-        connection.ConnectionString = _connectionString;
+        var connection = Create(_connectionString);
         connection.Open();
         Session(connection);
         return connection;
     }
 
-    public async Task<DbConnection> ConnectAsync(CancellationToken cancellationToken)
+    public Task<DbConnection> ConnectAsync(CancellationToken cancellationToken) => OpenAsync(_connectionString, cancellationToken);
+
+    /// <summary>
+    /// A connection of its own, outside the pool, for a long-lived user that changes its session
+    /// (the ledger's writer): such settings must not leak to pooled connections.
+    /// </summary>
+    public Task<DbConnection> ConnectAloneAsync(CancellationToken cancellationToken) => OpenAsync(_aloneConnectionString, cancellationToken);
+
+    private async Task<DbConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
     {
-        var connection = _factory.CreateConnection()!;
-        connection.ConnectionString = _connectionString;
+        var connection = Create(connectionString);
         await connection.OpenAsync(cancellationToken);
         Session(connection);
+        return connection;
+    }
+
+    private DbConnection Create(string connectionString)
+    {
+        var connection = _factory.CreateConnection()!;
+        connection.ConnectionString = connectionString;
         return connection;
     }
 
@@ -186,19 +199,6 @@ internal sealed partial class Database : IDisposable
     }
 
     public void Dispose() => _writes.Dispose();
-
-    /// <summary>
-    /// A connection of its own, outside the pool, for a long-lived user that changes its session
-    /// (the ledger's writer): such settings must not leak to pooled connections.
-    /// </summary>
-    public async Task<DbConnection> ConnectAloneAsync(CancellationToken cancellationToken)
-    {
-        var connection = _factory.CreateConnection()!;
-        connection.ConnectionString = _aloneConnectionString;
-        await connection.OpenAsync(cancellationToken);
-        Session(connection);
-        return connection;
-    }
 
     /// <summary>The named statement <paramref name="name"/>, ready for its parameters.</summary>
     public DbCommand Command(DbConnection connection, string name, DbTransaction? transaction = null)
@@ -277,16 +277,21 @@ internal static class DbCommandExtensions
     {
         var parameter = command.CreateParameter();
         parameter.ParameterName = "@" + name;
-        parameter.Value = value switch
-        {
-            null => DBNull.Value,
-            DateTimeOffset time => time.ToUniversalTime(),
-            Enum word => word.ToString().ToLowerInvariant(),
-            _ => value,
-        };
+        parameter.Value = Value(value);
         command.Parameters.Add(parameter);
         return command;
     }
+
+    /// <summary>Binds a new value to a parameter added by <see cref="With"/>: a prepared statement run once per row.</summary>
+    public static void Set(this DbCommand command, string name, object? value) => command.Parameters["@" + name].Value = Value(value);
+
+    private static object Value(object? value) => value switch
+    {
+        null => DBNull.Value,
+        DateTimeOffset time => time.ToUniversalTime(),
+        Enum word => word.ToString().ToLowerInvariant(),
+        _ => value,
+    };
 
     public static DateTimeOffset? Time(this DbDataReader reader, string column)
     {

@@ -148,10 +148,10 @@ internal sealed class SubscriberStore
         await command.PrepareAsync(cancellationToken);
         foreach (var row in rows)
         {
-            command.Parameters["@email"].Value = row.Email.Value;
-            command.Parameters["@email_key"].Value = row.Email.Key;
-            command.Parameters["@name"].Value = row.Name;
-            command.Parameters["@status"].Value = row.Status.ToString().ToLowerInvariant();
+            command.Set("email", row.Email.Value);
+            command.Set("email_key", row.Email.Key);
+            command.Set("name", row.Name);
+            command.Set("status", row.Status);
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
