@@ -136,7 +136,7 @@ internal sealed partial class DeliveryRun(
     }
 
     /// <summary>A row with its message, built and waiting for a connection.</summary>
-    private sealed record Composed(Delivery Row, MimeKit.MimeMessage Message, string? MessageId, DateTimeOffset FirstAttempt);
+    private sealed record Composed(Delivery Row, WireMessage Message, DateTimeOffset FirstAttempt);
 
     private async Task Composer(Announcement announcement, AnnouncementMessage.Draft draft, ChannelReader<Delivery> rows, ChannelWriter<Composed> ready, Ledger ledger, RunProgress progress)
     {
@@ -150,7 +150,7 @@ internal sealed partial class DeliveryRun(
             }
             var now = clock.GetUtcNow();
             var recipient = new Recipient(row.Email, row.Name.Length > 0 ? row.Name : null, subscriptions.UnsubscribeUrl(row.SubscriberId));
-            MimeKit.MimeMessage message;
+            WireMessage message;
             try
             {
                 message = messages.Compose(draft, recipient, now);
@@ -163,8 +163,7 @@ internal sealed partial class DeliveryRun(
                 Record(ledger, progress, row, Later(row, row.FirstAttempt ?? now, "not composed: " + e.Message, null, row.PossibleDuplicates));
                 continue;
             }
-            // The Message-ID Compose wrote (the same for this announcement and address every time), not hashed again.
-            await ready.WriteAsync(new Composed(row, message, message.MessageId, row.FirstAttempt ?? now));
+            await ready.WriteAsync(new Composed(row, message, row.FirstAttempt ?? now));
         }
     }
 
@@ -178,8 +177,12 @@ internal sealed partial class DeliveryRun(
         // Read to the end even once stopped: the composers finish only when their messages are taken.
         await foreach (var composed in ready.ReadAllAsync(CancellationToken.None))
         {
-            if (await Deliver(composed, stop) is { } outcome)
-                Record(ledger, progress, composed.Row, outcome);
+            // The message's pooled bytes go back once it is sent, or left for the next run.
+            using (composed.Message)
+            {
+                if (await Deliver(composed, stop) is { } outcome)
+                    Record(ledger, progress, composed.Row, outcome);
+            }
         }
     }
 
@@ -191,7 +194,9 @@ internal sealed partial class DeliveryRun(
 
     private async Task<DeliveryOutcome?> Deliver(Composed composed, CancellationToken stop)
     {
-        var (row, message, messageId, first) = composed;
+        var (row, message, first) = composed;
+        // The Message-ID Compose wrote: the same for this announcement and address every time.
+        var messageId = message.MessageId;
         var attempts = row.Attempts + 1;
         try
         {

@@ -129,11 +129,11 @@ internal static class AnnounceCommand
         var content = services.GetRequiredService<PostContent>().Render(post);
         var draft = messages.Prepare(post, webinar, content);
         var recipient = await PreviewRecipient(settings, services, to, stderr, cancellationToken);
-        var message = messages.Compose(draft, recipient, DateTimeOffset.Now);
+        using var message = messages.Compose(draft, recipient, DateTimeOffset.Now);
         var (html, text) = messages.Render(draft, recipient);
         Directory.CreateDirectory(output);
         var stem = Path.Combine(output, post.Key);
-        message.WriteTo(stem + ".eml", cancellationToken);
+        await AtomicFile.WriteAsync(stem + ".eml", s => s.WriteAsync(message.Bytes, cancellationToken).AsTask(), AtomicWrite.None, cancellationToken);
         File.WriteAllText(stem + ".html", html);
         File.WriteAllText(stem + ".txt", text);
         stdout.WriteLine($"wrote {stem}.eml, .html ({html.Length / 1024.0:0.#} KB) and .txt; subject: {draft.Subject}");

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -86,18 +87,22 @@ internal sealed class AnnouncementMessage
             Text = PersonalizedTemplate.TryCreate(_text, model, LiquidTemplates.Text, withName: true),
             TextNameless = PersonalizedTemplate.TryCreate(_text, model, LiquidTemplates.Text, withName: false),
         };
-        return _signer is null ? draft : draft with { Layout = CheckedLayout(draft) };
+        return draft with { Layout = CheckedLayout(draft) };
     }
 
-    /// <summary>The body layout, if a sample message signed from it hashes exactly what signing its serialisation would.</summary>
+    /// <summary>
+    /// The layout of the announcement's messages, if a sample message assembled from it is byte for
+    /// byte what MimeKit writes for the same message; else none, and every message goes through MimeKit.
+    /// </summary>
     private BodyLayout? CheckedLayout(Draft draft)
     {
         if (BodyLayout.Learn(draft) is not { } layout)
             return null;
-        var sample = new Recipient("layout-check@example.org", "Layout Check", new Uri(draft.Model.Site.Url));
-        var unsigned = new AnnouncementMessage(this, signer: null).Compose(draft, sample, DateTimeOffset.UnixEpoch);
-        var (html, text) = Encoded(draft, sample);
-        return MessageSigner.SameHashInput(unsigned, layout.Join(Terminated(text), Terminated(html))) ? layout : null;
+        var sample = new Recipient("layout-check@example.org", "Layout Check \"Ω\"", new Uri(draft.Model.Site.Url + "unsubscribe/sample"));
+        var unsigned = new AnnouncementMessage(this, signer: null);
+        using var assembled = unsigned.Compose(draft with { Layout = layout }, sample, DateTimeOffset.UnixEpoch);
+        using var reference = unsigned.Compose(draft with { Layout = null }, sample, DateTimeOffset.UnixEpoch);
+        return assembled.Bytes.Span.SequenceEqual(reference.Bytes.Span) ? layout : null;
     }
 
     /// <summary>The HTML and text parts for one recipient.</summary>
@@ -126,42 +131,139 @@ internal sealed class AnnouncementMessage
         return (html ?? QuotedPrintable.Encode(fullHtml), text ?? QuotedPrintable.Encode(fullText));
     }
 
-    public MimeMessage Compose(Draft draft, Recipient recipient, DateTimeOffset date)
+    /// <summary>One recipient's message, ready for the wire (and signed, when DKIM is on).</summary>
+    public WireMessage Compose(Draft draft, Recipient recipient, DateTimeOffset date)
     {
         var (html, text) = Encoded(draft, recipient);
+        var messageId = MessageId(draft.Key, recipient.Email);
+        var to = new Header(HeaderId.To, new MailboxAddress(HeaderText(recipient.Name ?? ""), recipient.Email).ToString(Wire, true)).RawValue;
+        var unsubscribe = $"<{recipient.UnsubscribeUrl.AbsoluteUri}>, <mailto:{_mail.FromAddress.Address}?subject=unsubscribe>";
+        if (draft.Layout is { } layout && Ascii.IsValid(unsubscribe) && unsubscribe.Length < 900)
+            return Assemble(draft, layout, recipient.Email, to, date, messageId, unsubscribe, text, html);
+        var message = Build(draft, to, date, messageId, unsubscribe, text, html);
+        return WireMessage.From(message, _signer, date);
+    }
+
+    /// <summary>
+    /// The message built by MimeKit: the reference <see cref="Assemble"/> is checked against once per
+    /// announcement, and the way every message goes when the check fails (or a value needs MimeKit's encoding).
+    /// </summary>
+    private static MimeMessage Build(Draft draft, byte[] to, DateTimeOffset date, string messageId, string unsubscribe, byte[] text, byte[] html)
+    {
         // Built from a list of headers: MimeKit's default constructor makes (and we would replace) a
-        // Message-ID from the host's name, and each property setter re-serialises its header; this
-        // way composing costs a third (measured).
-        // The headers every message of the announcement shares are formatted once (Draft.Shared) and
-        // given to MimeKit as raw bytes: formatting them again for each message was an eighth of its cost.
+        // Message-ID from the host's name, and each property setter re-serialises its header.
         var shared = draft.Shared;
         var headers = new List<Header>(10) { Raw(HeaderId.From, shared.From) };
         if (shared.ReplyTo is not null)
             headers.Add(Raw(HeaderId.ReplyTo, shared.ReplyTo));
-        headers.Add(new Header(HeaderId.To, new MailboxAddress(HeaderText(recipient.Name ?? ""), recipient.Email).ToString(Wire, true)));
+        headers.Add(Raw(HeaderId.To, to));
         headers.Add(Raw(HeaderId.Subject, shared.Subject));
         headers.Add(Raw(HeaderId.Date, shared.Date(date)));
-        headers.Add(Raw(HeaderId.MessageId, Encoding.ASCII.GetBytes(" <" + MessageId(draft.Key, recipient.Email) + ">\n")));
+        headers.Add(Raw(HeaderId.MessageId, Encoding.ASCII.GetBytes(" <" + messageId + ">\n")));
         // RFC 2919: a list's identifier is a label under a domain its owner controls.
         headers.Add(Raw(HeaderId.ListId, shared.ListId));
         // RFC 2369 and RFC 8058: the one-click https link first, then a mailto for clients that only do mail.
-        var unsubscribe = $"<{recipient.UnsubscribeUrl.AbsoluteUri}>, <mailto:{_mail.FromAddress.Address}?subject=unsubscribe>";
         headers.Add(Ascii.IsValid(unsubscribe) && unsubscribe.Length < 900
-            ? Raw(HeaderId.ListUnsubscribe, Encoding.ASCII.GetBytes(" " + unsubscribe.Replace(", <mailto:", ",\n <mailto:", StringComparison.Ordinal) + "\n"))
+            ? Raw(HeaderId.ListUnsubscribe, ListUnsubscribe(unsubscribe))
             : new Header(HeaderId.ListUnsubscribe, unsubscribe));
         headers.Add(Raw("List-Unsubscribe-Post", shared.ListUnsubscribePost));
         headers.Add(Raw(HeaderId.MimeVersion, shared.MimeVersion));
         // Quoted-printable, always: 7-bit clean and lines under 998 octets whatever the text, so the
         // message survives any relay unchanged (which a DKIM body hash requires) and a pickup-folder
         // .eml is valid as written. Encoded here, once, rather than by MimeKit each time it is written.
-        var message = new MimeMessage((IEnumerable<Header>)headers) { Body = Body(draft, text, html) };
-        if (_signer is null)
-            return message;
-        if (draft.Layout is { } layout)
-            _signer.Sign(message, date, layout.Join(Terminated(text), Terminated(html)));
-        else
-            _signer.Sign(message, date);
-        return message;
+        return new MimeMessage((IEnumerable<Header>)headers) { Body = Body(draft, text, html) };
+    }
+
+    private static byte[] ListUnsubscribe(string unsubscribe) =>
+        Encoding.ASCII.GetBytes(" " + unsubscribe.Replace(", <mailto:", ",\n <mailto:", StringComparison.Ordinal) + "\n");
+
+    /// <summary>
+    /// The message's bytes put together from the announcement's layout and this recipient's values, in
+    /// one pooled buffer: the same bytes MimeKit would write (checked once per announcement), without
+    /// building and serialising a MIME tree for each of thousands of messages. With DKIM on, room is
+    /// kept in front for the signature, which is written there once the rest is known.
+    /// </summary>
+    private WireMessage Assemble(Draft draft, BodyLayout layout, string email, byte[] to, DateTimeOffset date, string messageId, string unsubscribe, byte[] text, byte[] html)
+    {
+        var shared = draft.Shared;
+        var dateLine = shared.Date(date);
+        var reserve = _signer is null ? 0 : MessageSigner.MaxHeaderLength;
+        var length = shared.Length + to.Length * 2 + dateLine.Length * 2 + messageId.Length + unsubscribe.Length * 2 + 128
+                     + layout.Length + text.Length + html.Length;
+        var buffer = ArrayPool<byte>.Shared.Rent(reserve + length);
+        var w = new Writer(buffer, reserve);
+        w.Write(WireMessage.MimeVersionLine);
+        w.Line("From:"u8, shared.From);
+        if (shared.ReplyTo is not null)
+            w.Line("Reply-To:"u8, shared.ReplyTo);
+        w.Line("To:"u8, to);
+        w.Line("Subject:"u8, shared.Subject);
+        w.Line("Date:"u8, dateLine);
+        w.Write("Message-Id: <"u8);
+        w.Ascii(messageId);
+        w.Write(">\r\n"u8);
+        w.Line("List-Id:"u8, shared.ListId);
+        w.Write("List-Unsubscribe: "u8);
+        w.Ascii(unsubscribe.Replace(", <mailto:", ",\r\n <mailto:", StringComparison.Ordinal));
+        w.Write("\r\n"u8);
+        w.Line("List-Unsubscribe-Post:"u8, shared.ListUnsubscribePost);
+        w.Write(layout.Prefix);
+        w.Terminated(text);
+        w.Write(layout.Middle);
+        w.Terminated(html);
+        w.Write(layout.Suffix);
+        var start = reserve;
+        if (_signer is not null)
+        {
+            var header = t_signature ??= new ArrayBufferWriter<byte>(1024);
+            header.ResetWrittenCount();
+            _signer.WriteHeader(buffer.AsSpan(reserve, w.At - reserve), date, header);
+            // The signature goes after the MIME-Version line (WireMessage's first field), into the room kept
+            // in front: the line moves down by the signature's length, and the signature fills the gap.
+            var version = WireMessage.MimeVersionLine.Length;
+            start = reserve - header.WrittenCount;
+            buffer.AsSpan(reserve, version).CopyTo(buffer.AsSpan(start));
+            header.WrittenSpan.CopyTo(buffer.AsSpan(start + version));
+        }
+        return new WireMessage(_mail.FromAddress.Address, email, messageId, buffer.AsMemory(start, w.At - start), pooled: buffer);
+    }
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_signature;
+
+    /// <summary>Writes forward in a buffer known to be large enough.</summary>
+    private ref struct Writer(byte[] buffer, int at)
+    {
+        public int At = at;
+
+        public void Write(ReadOnlySpan<byte> bytes)
+        {
+            bytes.CopyTo(buffer.AsSpan(At));
+            At += bytes.Length;
+        }
+
+        /// <summary>A part's content, ending with a line end as <see cref="Part"/> makes it.</summary>
+        public void Terminated(ReadOnlySpan<byte> content)
+        {
+            Write(content);
+            if (!content.EndsWith("\r\n"u8))
+                Write("\r\n"u8);
+        }
+
+        public void Ascii(string text) => At += System.Text.Encoding.ASCII.GetBytes(text, buffer.AsSpan(At));
+
+        /// <summary>A header field from MimeKit's raw value, whose line ends are LF: CRLF on the wire.</summary>
+        public void Line(ReadOnlySpan<byte> field, ReadOnlySpan<byte> raw)
+        {
+            Write(field);
+            while (raw.IndexOf((byte)'\n') is var lf and >= 0)
+            {
+                Write(raw[..lf]);
+                Write("\r\n"u8);
+                raw = raw[(lf + 1)..];
+            }
+            Write(raw);
+        }
     }
 
     private static Header Raw(HeaderId id, byte[] value)
@@ -188,7 +290,13 @@ internal sealed class AnnouncementMessage
         public byte[] ListUnsubscribePost { get; } = format(HeaderId.Unknown, "List-Unsubscribe=One-Click");
         public byte[] MimeVersion { get; } = format(HeaderId.MimeVersion, "1.0");
 
-        private (DateTimeOffset Date, byte[] Raw) _date = (DateTimeOffset.MinValue, []);
+        /// <summary>An upper bound of the shared headers' length on the wire (every LF may become CRLF).</summary>
+        public int Length => 2 * (From.Length + (ReplyTo?.Length ?? 0) + Subject.Length + ListId.Length + ListUnsubscribePost.Length + MimeVersion.Length + 64);
+
+        // Swapped as one reference: composers on several threads read it.
+        private DateLine _date = new(DateTimeOffset.MinValue, []);
+
+        private sealed record DateLine(DateTimeOffset Date, byte[] Raw);
 
         /// <summary>The Date header's bytes; an announcement's messages mostly share their second, so the last one is kept.</summary>
         public byte[] Date(DateTimeOffset date)
@@ -197,7 +305,7 @@ internal sealed class AnnouncementMessage
             if (last.Date == date)
                 return last.Raw;
             var raw = format(HeaderId.Date, MimeKit.Utils.DateUtils.FormatDate(date));
-            _date = (date, raw);
+            _date = new DateLine(date, raw);
             return raw;
         }
 
@@ -213,38 +321,23 @@ internal sealed class AnnouncementMessage
         return body;
     }
 
-    private static byte[] Terminated(byte[] encoded) => encoded.AsSpan().EndsWith("\r\n"u8) ? encoded : [.. encoded, (byte)'\r', (byte)'\n'];
-
     /// <summary>
-    /// The bytes MimeKit writes around the two parts' contents (boundaries, part headers), learnt once
-    /// per announcement, so that signing a message needs no serialising of it: its body is these
-    /// joined with the contents. Checked on a sample message before use (<see cref="MessageSigner.SameHashInput"/>).
+    /// The bytes MimeKit writes around the two parts' contents (the body's own headers, the
+    /// boundaries, the parts' headers), learnt once per announcement: a message is its headers, then
+    /// these joined with its two contents.
     /// </summary>
     internal sealed class BodyLayout(byte[] prefix, byte[] middle, byte[] suffix)
     {
-        [ThreadStatic]
-        private static byte[]? t_buffer;
-
-        /// <summary>The body for the two contents, in a per-thread buffer valid until the next call.</summary>
-        public ReadOnlySpan<byte> Join(byte[] text, byte[] html)
-        {
-            var length = prefix.Length + text.Length + middle.Length + html.Length + suffix.Length;
-            if (t_buffer is null || t_buffer.Length < length)
-                t_buffer = new byte[Math.Max(length, 32 * 1024)];
-            var at = 0;
-            foreach (var piece in new[] { prefix, text, middle, html, suffix })
-            {
-                piece.CopyTo(t_buffer, at);
-                at += piece.Length;
-            }
-            return t_buffer.AsSpan(0, length);
-        }
+        public byte[] Prefix => prefix;
+        public byte[] Middle => middle;
+        public byte[] Suffix => suffix;
+        public int Length => prefix.Length + middle.Length + suffix.Length;
 
         public static BodyLayout? Learn(Draft draft)
         {
             byte[] one = "pythonhpc-layout-part-one\r\n"u8.ToArray(), two = "pythonhpc-layout-part-two\r\n"u8.ToArray();
             using var stream = new MemoryStream();
-            Body(draft, one, two).WriteTo(MessageSigner.Wire, stream, contentOnly: true);
+            Body(draft, one, two).WriteTo(MessageSigner.Wire, stream);
             var written = stream.ToArray().AsSpan();
             var first = written.IndexOf(one);
             var second = written.IndexOf(two);

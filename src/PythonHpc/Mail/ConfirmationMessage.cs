@@ -30,7 +30,7 @@ internal sealed class ConfirmationMessage
         _subject = LiquidTemplates.Parse(subject, "Subscribers:ConfirmationSubject");
     }
 
-    public MimeMessage Compose(Recipient recipient, Uri confirmUrl, DateTimeOffset expires, DateTimeOffset date)
+    public WireMessage Compose(Recipient recipient, Uri confirmUrl, DateTimeOffset expires, DateTimeOffset date)
     {
         var model = new ConfirmationModel(
             new EmailSite(_site.Title, _site.BaseUri.AbsoluteUri, _site.Language),
@@ -52,8 +52,7 @@ internal sealed class ConfirmationMessage
             Part(TextFormat.Plain, LiquidTemplates.Render(_text, model, LiquidTemplates.Text)),
             Part(TextFormat.Html, LiquidTemplates.Render(_html, model, LiquidTemplates.Html)),
         };
-        _signer?.Sign(message, date);
-        return message;
+        return WireMessage.From(message, _signer, date);
     }
 
     /// <summary>Quoted-printable UTF-8: 7-bit and short lines, so relays pass it unchanged and a DKIM body hash holds.</summary>

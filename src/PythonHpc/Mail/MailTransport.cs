@@ -1,5 +1,3 @@
-using MimeKit;
-
 namespace PythonHpc.Mail;
 
 /// <summary>
@@ -23,7 +21,7 @@ internal sealed class MailSendException(string message, bool permanent, Exceptio
 /// <summary>
 /// Where mail goes: an SMTP relay (<see cref="SmtpTransport"/>), or, with none configured, a pickup
 /// folder of <c>.eml</c> files (<see cref="PickupDirectory"/>), the embedded default that lets a fresh
-/// <c>dotnet run</c> work end to end. Confirmations use it now; announcements will.
+/// <c>dotnet run</c> work end to end. Both write a message's ready bytes (<see cref="WireMessage"/>).
 /// </summary>
 internal abstract class MailTransport : IAsyncDisposable
 {
@@ -32,7 +30,7 @@ internal abstract class MailTransport : IAsyncDisposable
 
     /// <summary>Sends one message; returns the receiver's answer (the SMTP reply, or the file written).</summary>
     /// <exception cref="MailSendException">The message was refused or could not be handed over.</exception>
-    public abstract Task<string> Send(MimeMessage message, CancellationToken cancellationToken);
+    public abstract Task<string> Send(WireMessage message, CancellationToken cancellationToken);
 
     public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
 

@@ -10,8 +10,8 @@ using Org.BouncyCastle.Math.EC.Rfc8032;
 namespace PythonHpc.Mail;
 
 /// <summary>
-/// DKIM signing (RFC 6376), relaxed/relaxed, over the headers a bulk sender must protect. The
-/// message is serialised once as it goes on the wire (prepared for 7-bit, CRLF), the body and the
+/// DKIM signing (RFC 6376), relaxed/relaxed, over the headers a bulk sender must protect. It signs a
+/// message's bytes as they go on the wire (<see cref="WireMessage"/>: 7-bit, CRLF): the body and the
 /// listed headers are canonicalised and hashed from those bytes with the platform's SHA-256, and the
 /// hash is signed with the platform's RSA (OpenSSL on Linux) or Ed25519 (RFC 8463). MimeKit's own
 /// DkimSigner gives the same signatures about twenty times slower: its RSA runs on BouncyCastle's
@@ -28,9 +28,6 @@ internal sealed class MessageSigner : IDisposable
     internal static readonly FormatOptions Wire = CreateWireFormat();
 
     [ThreadStatic]
-    private static MemoryStream? t_wire;
-
-    [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_input;
 
     [ThreadStatic]
@@ -39,7 +36,7 @@ internal sealed class MessageSigner : IDisposable
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_field;
 
-    // " v=1; a=…; c=relaxed/relaxed; d=…; s=…;\n\tt=": the same for every message.
+    // " v=1; a=…; c=relaxed/relaxed; d=…; s=…;\r\n\tt=": the same for every message.
     private readonly byte[] _prefix;
 
     private readonly string _domain;
@@ -54,7 +51,7 @@ internal sealed class MessageSigner : IDisposable
     internal MessageSigner(string domain, string selector, string algorithm, Signature sign, IDisposable? key)
     {
         (_domain, _selector, _algorithm, _sign, _key) = (domain, selector, algorithm, sign, key);
-        _prefix = Encoding.ASCII.GetBytes($" v=1; a={algorithm}; c=relaxed/relaxed; d={domain}; s={selector};\n\tt=");
+        _prefix = Encoding.ASCII.GetBytes($" v=1; a={algorithm}; c=relaxed/relaxed; d={domain}; s={selector};\r\n\tt=");
     }
 
     /// <summary><c>rsa-sha256</c> or <c>ed25519-sha256</c>.</summary>
@@ -114,145 +111,75 @@ internal sealed class MessageSigner : IDisposable
 
     public void Dispose() => _key?.Dispose();
 
+    /// <summary>The longest DKIM-Signature header this writes (an RSA-4096 signature, long names): room to keep before a message.</summary>
+    public const int MaxHeaderLength = 2048;
+
     /// <summary>
-    /// Adds a DKIM-Signature header at the top of <paramref name="message"/>, whose bytes must not
-    /// change on the way (its parts already 7-bit). Signed at <paramref name="time"/>. The message is
-    /// serialised as it goes on the wire, and the hashes taken from those bytes.
+    /// Writes the DKIM-Signature header field (with its CRLF) for <paramref name="message"/>, a whole
+    /// message as it goes on the wire (CRLF line ends, already 7-bit, so that no relay changes the
+    /// bytes the body hash covers), signed at <paramref name="time"/>. The signed headers are read
+    /// from the bytes, bottom-most instance first (RFC 6376 §5.4.2).
     /// </summary>
-    public void Sign(MimeMessage message, DateTimeOffset time)
+    public void WriteHeader(ReadOnlySpan<byte> message, DateTimeOffset time, IBufferWriter<byte> output)
     {
-        var (head, body) = Serialize(message);
-        var input = Input();
+        var split = message.IndexOf("\r\n\r\n"u8);
+        var head = split < 0 ? message : message[..(split + 2)];
+        var body = split < 0 ? ReadOnlySpan<byte>.Empty : message[(split + 4)..];
+        var input = t_input ??= new ArrayBufferWriter<byte>(4096);
+        input.ResetWrittenCount();
         var signed = new List<string>(Headers.Length);
         foreach (var name in Headers)
         {
-            if (Field(head.Span, name) is var (start, length) && length > 0)
+            if (Field(head, name) is var (start, fieldLength) && fieldLength > 0)
             {
                 signed.Add(name);
-                Relaxed.Header(head.Span.Slice(start, length), input);
+                Relaxed.Header(head.Slice(start, fieldLength), input);
                 input.Write("\r\n"u8);
             }
         }
-        AddSignature(message, time, signed, input, body.Span);
-    }
 
-    /// <summary>
-    /// The same signature without serialising the message: the headers are read from MimeKit's own
-    /// header objects (the bytes it writes), and <paramref name="body"/> must be exactly the bytes it
-    /// writes after them. Callers check once, with <see cref="SameHashInput"/>, that this holds.
-    /// </summary>
-    public void Sign(MimeMessage message, DateTimeOffset time, ReadOnlySpan<byte> body)
-    {
-        var input = Input();
-        var signed = CanonicalHeaders(message, input);
-        AddSignature(message, time, signed, input, body);
-    }
-
-    /// <summary>Whether both ways of reading <paramref name="message"/> give the same headers and body to hash.</summary>
-    internal static bool SameHashInput(MimeMessage message, ReadOnlySpan<byte> body)
-    {
-        var (head, serializedBody) = Serialize(message);
-        var fromObjects = new ArrayBufferWriter<byte>();
-        CanonicalHeaders(message, fromObjects);
-        var fromBytes = new ArrayBufferWriter<byte>();
-        foreach (var name in Headers)
-        {
-            if (Field(head.Span, name) is var (start, length) && length > 0)
-            {
-                Relaxed.Header(head.Span.Slice(start, length), fromBytes);
-                fromBytes.Write("\r\n"u8);
-            }
-        }
-        return fromObjects.WrittenSpan.SequenceEqual(fromBytes.WrittenSpan) && serializedBody.Span.SequenceEqual(body);
-    }
-
-    /// <summary>The message as it goes on the wire, split at the blank line; the bytes live in a per-thread buffer until the next call.</summary>
-    private static (ReadOnlyMemory<byte> Head, ReadOnlyMemory<byte> Body) Serialize(MimeMessage message)
-    {
-        // Buffers kept per thread: an announcement signs thousands of messages on each.
-        var wire = t_wire ??= new MemoryStream(32 * 1024);
-        wire.SetLength(0);
-        message.WriteTo(Wire, wire);
-        var bytes = wire.GetBuffer().AsMemory(0, (int)wire.Length);
-        var split = bytes.Span.IndexOf("\r\n\r\n"u8);
-        return split < 0 ? (bytes, ReadOnlyMemory<byte>.Empty) : (bytes[..(split + 2)], bytes[(split + 4)..]);
-    }
-
-    private static ArrayBufferWriter<byte> Input()
-    {
-        var input = t_input ??= new ArrayBufferWriter<byte>(4096);
-        input.ResetWrittenCount();
-        return input;
-    }
-
-    /// <summary>The listed headers that the message has, canonicalised from MimeKit's header objects (the message's, then its body's, as written).</summary>
-    private static List<string> CanonicalHeaders(MimeMessage message, ArrayBufferWriter<byte> input)
-    {
-        var signed = new List<string>(Headers.Length);
-        Span<byte> field = stackalloc byte[1024];
-        foreach (var name in Headers)
-        {
-            var header = Last(message.Body?.Headers, name) ?? Last(message.Headers, name);
-            if (header is null)
-                continue;
-            var raw = header.RawValue;
-            var buffer = header.Field.Length + 1 + raw.Length <= field.Length ? field : new byte[header.Field.Length + 1 + raw.Length];
-            var n = Encoding.ASCII.GetBytes(header.Field, buffer);
-            buffer[n++] = (byte)':';
-            raw.CopyTo(buffer[n..]);
-            Relaxed.Header(buffer[..(n + raw.Length)], input);
-            input.Write("\r\n"u8);
-            signed.Add(name);
-        }
-        return signed;
-    }
-
-    private static Header? Last(HeaderList? headers, string name)
-    {
-        if (headers is null)
-            return null;
-        for (var i = headers.Count - 1; i >= 0; i--)
-            if (headers[i].Field.Equals(name, StringComparison.OrdinalIgnoreCase))
-                return headers[i];
-        return null;
-    }
-
-    private void AddSignature(MimeMessage message, DateTimeOffset time, List<string> signed, ArrayBufferWriter<byte> input, ReadOnlySpan<byte> body)
-    {
-        // The header's bytes are written straight into a per-thread buffer (no strings): " v=1; a=…;
-        // … bh=…;" then "b=" and the signature, folded at tag boundaries with LF-TAB (MimeKit turns
-        // LF into CRLF on the wire; a verifier unfolds and compresses whitespace before hashing).
-        var value = t_header ??= new ArrayBufferWriter<byte>(1024);
-        value.ResetWrittenCount();
-        value.Write(_prefix);
-        Ascii(value, time.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Ascii(value, "; h=");
-        Ascii(value, signed.Count == Headers.Length ? AllHeaders : string.Join(':', signed));
-        Ascii(value, ";\n\tbh=");
-        Span<byte> bodyHash = stackalloc byte[44];
-        Base64.EncodeToUtf8(Relaxed.BodyHash(body), bodyHash, out _, out var hashLength);
-        value.Write(bodyHash[..hashLength]);
-        Ascii(value, ";\n\tb=");
-
+        // " v=1; a=…; … bh=…;" then "b=" and the signature, folded at tag boundaries with CRLF-TAB (a
+        // verifier unfolds and compresses whitespace before hashing), written straight into a
+        // per-thread buffer: no strings.
         var field = t_field ??= new ArrayBufferWriter<byte>(1024);
         field.ResetWrittenCount();
         field.Write("DKIM-Signature:"u8);
-        field.Write(value.WrittenSpan);
+        field.Write(_prefix);
+        Ascii(field, time.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Ascii(field, "; h=");
+        Ascii(field, signed.Count == Headers.Length ? AllHeaders : string.Join(':', signed));
+        Ascii(field, ";\r\n\tbh=");
+        Span<byte> bodyHash = stackalloc byte[44];
+        Base64.EncodeToUtf8(Relaxed.BodyHash(body), bodyHash, out _, out var hashLength);
+        field.Write(bodyHash[..hashLength]);
+        Ascii(field, ";\r\n\tb=");
+        // The header signs itself with an empty b= and without its final CRLF (RFC 6376 §3.7).
         Relaxed.Header(field.WrittenSpan, input);
         var signature = _sign(input.WrittenSpan);
 
+        output.Write(field.WrittenSpan);
         Span<byte> encoded = stackalloc byte[Base64.GetMaxEncodedToUtf8Length(signature.Length)];
         Base64.EncodeToUtf8(signature, encoded, out _, out var length);
         for (var i = 0; i < length; i += 72)
         {
             if (i > 0)
-                value.Write("\n\t "u8);
-            value.Write(encoded.Slice(i, Math.Min(72, length - i)));
+                output.Write("\r\n\t "u8);
+            output.Write(encoded.Slice(i, Math.Min(72, length - i)));
         }
-        value.Write("\n"u8);
-        var header = new Header(HeaderId.DkimSignature, "");
-        header.SetRawValue(value.WrittenSpan.ToArray());
-        message.Headers.Insert(0, header);
+        output.Write("\r\n"u8);
+    }
+
+    /// <summary>
+    /// A new array: <paramref name="message"/> with its DKIM-Signature field, which goes after the
+    /// first field (MIME-Version, see <see cref="WireMessage"/>).
+    /// </summary>
+    public byte[] Sign(ReadOnlySpan<byte> message, DateTimeOffset time)
+    {
+        var header = t_header ??= new ArrayBufferWriter<byte>(1024);
+        header.ResetWrittenCount();
+        WriteHeader(message, time, header);
+        var first = message.IndexOf("\r\n"u8) + 2;
+        return [.. message[..first], .. header.WrittenSpan, .. message[first..]];
     }
 
     private static readonly string AllHeaders = string.Join(':', Headers);

@@ -1,4 +1,3 @@
-using MimeKit;
 using PythonHpc.Hosting;
 
 namespace PythonHpc.Mail;
@@ -13,12 +12,12 @@ internal sealed class PickupDirectory(string folder) : MailTransport
 {
     public override string Destination => Path.GetFullPath(folder);
 
-    public override async Task<string> Send(MimeMessage message, CancellationToken cancellationToken)
+    public override async Task<string> Send(WireMessage message, CancellationToken cancellationToken)
     {
         var file = Path.Combine(folder, $"{DateTime.UtcNow:yyyyMMdd'T'HHmmss'.'fff'Z'}-{Guid.NewGuid():N}.eml");
         try
         {
-            await AtomicFile.WriteAsync(file, stream => message.WriteToAsync(MessageSigner.Wire, stream, cancellationToken),
+            await AtomicFile.WriteAsync(file, stream => stream.WriteAsync(message.Bytes, cancellationToken).AsTask(),
                 AtomicWrite.Durable | AtomicWrite.KeepExisting, cancellationToken);
             return "written " + file;
         }

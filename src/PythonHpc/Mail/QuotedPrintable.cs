@@ -66,6 +66,10 @@ internal static class QuotedPrintable
                 o[n++] = (byte)'\n';
                 column = 0;
             }
+            // A dot that starts a line (after a soft break too) is encoded, so that SMTP's dot-stuffing
+            // (RFC 5321 §4.5.2) never has to change the message on its way.
+            if (c == '.' && column == 0)
+                (kind, width) = (1, 3);
             if (kind == 1)
             {
                 o[n++] = (byte)'=';

@@ -35,7 +35,7 @@ internal sealed class Subscriptions(
     public async Task<string> SendConfirmation(Subscriber subscriber, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var message = confirmation.Compose(Recipient(subscriber), ConfirmUrl(subscriber.Id), now + options.ConfirmWithin, now);
+        using var message = confirmation.Compose(Recipient(subscriber), ConfirmUrl(subscriber.Id), now + options.ConfirmWithin, now);
         try
         {
             return await transport.Send(message, cancellationToken);

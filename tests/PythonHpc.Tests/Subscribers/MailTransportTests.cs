@@ -12,13 +12,28 @@ public sealed class MailTransportTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    private static MimeMessage Message(string to, string subject = "Hello")
+    private static WireMessage Message(string to, string subject = "Hello", string text = "line one\nline two\n")
     {
         var message = new MimeMessage { Subject = subject, MessageId = MimeKit.Utils.MimeUtils.GenerateMessageId("example.org") };
         message.From.Add(new MailboxAddress("Blog", "webinars@example.org"));
         message.To.Add(MailboxAddress.Parse(to));
-        message.Body = new TextPart("plain") { Text = "line one\nline two\n" };
-        return message;
+        message.Body = new TextPart("plain") { Text = text };
+        return WireMessage.From(message);
+    }
+
+    [Fact]
+    public async Task The_server_receives_the_message_bytes_as_they_were_composed_lines_starting_with_a_dot_included()
+    {
+        using var server = SmtpRecorder.Start(_folder["received"]);
+        await using var smtp = MailTransport.Create(new MailOptions { Smtp = Smtp(server.Port) });
+        // A dot that starts a line is doubled on the wire (RFC 5321 §4.5.2) and undone by the server;
+        // a lone dot would otherwise end the message there.
+        using var message = Message("ada@example.org", text: ".hidden\nline two\n.\n..two dots\nend\n");
+        Assert.True(message.Bytes.Span.IndexOf("\r\n.\r\n"u8) >= 0, "the message has a line of one dot");
+        Assert.True(message.Bytes.Span.StartsWith(WireMessage.MimeVersionLine));
+        await smtp.Send(message, Ct);
+        Assert.Equal(message.Bytes.ToArray(), File.ReadAllBytes(Assert.Single(server.Messages)));
+        Assert.Equal(["ada@example.org"], server.Recipients);
     }
 
     private static SmtpOptions Smtp(int port, int connections = 2)

@@ -33,6 +33,13 @@ internal sealed class Announcement
     public static Recipient Recipient(string email = "ada@example.com", string? name = "Ada Lovelace") =>
         new(email, name, new Uri("https://blog.example.org/unsubscribe/TOKEN-" + email));
 
-    public MimeMessage Compose(Recipient? recipient = null) =>
+    /// <summary>The message as it would be sent: its bytes, read back by MimeKit.</summary>
+    public MimeMessage Compose(Recipient? recipient = null)
+    {
+        using var message = ComposeWire(recipient);
+        return message.Parse();
+    }
+
+    public WireMessage ComposeWire(Recipient? recipient = null) =>
         Messages.Compose(Draft, recipient ?? Recipient(), new DateTimeOffset(2025, 9, 16, 9, 0, 0, TimeSpan.Zero));
 }
