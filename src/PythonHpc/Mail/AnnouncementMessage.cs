@@ -118,17 +118,42 @@ internal sealed class AnnouncementMessage
         return (html ?? LiquidTemplates.Render(_html, model, LiquidTemplates.Html), text ?? LiquidTemplates.Render(_text, model, LiquidTemplates.Text));
     }
 
-    /// <summary>The two parts for one recipient as quoted-printable UTF-8, ready for MIME.</summary>
-    private (byte[] Html, byte[] Text) Encoded(Draft draft, Recipient recipient)
+    /// <summary>The two parts for one recipient as quoted-printable UTF-8, ready for MIME (written where they go).</summary>
+    private (Part Html, Part Text) Encoded(Draft draft, Recipient recipient)
     {
         var named = !string.IsNullOrWhiteSpace(recipient.Name);
         var url = recipient.UnsubscribeUrl.AbsoluteUri;
         var html = (named ? draft.Html : draft.HtmlNameless)?.FillQuotedPrintable(recipient.Email, recipient.Name, url);
         var text = (named ? draft.Text : draft.TextNameless)?.FillQuotedPrintable(recipient.Email, recipient.Name, url);
         if (html is not null && text is not null)
-            return (html, text);
+            return (new Part(html.Value), new Part(text.Value));
         var (fullHtml, fullText) = Render(draft, recipient);
-        return (html ?? QuotedPrintable.Encode(fullHtml), text ?? QuotedPrintable.Encode(fullText));
+        return (html is { } h ? new Part(h) : new Part(QuotedPrintable.Encode(fullHtml)), text is { } t ? new Part(t) : new Part(QuotedPrintable.Encode(fullText)));
+    }
+
+    /// <summary>A part's quoted-printable bytes: filled in from a personalized template, or rendered in full.</summary>
+    private readonly struct Part
+    {
+        private readonly PersonalizedTemplate.QuotedPrintablePart _filled;
+        private readonly byte[]? _bytes;
+
+        public Part(PersonalizedTemplate.QuotedPrintablePart filled) => _filled = filled;
+
+        public Part(byte[] bytes) => _bytes = bytes;
+
+        public int Length => _bytes?.Length ?? _filled.Length;
+
+        public bool EndsWithLineEnd => _bytes is null ? _filled.EndsWithLineEnd : _bytes.AsSpan().EndsWith("\r\n"u8);
+
+        public void CopyTo(Span<byte> output)
+        {
+            if (_bytes is not null)
+                _bytes.CopyTo(output);
+            else
+                _filled.CopyTo(output);
+        }
+
+        public byte[] ToArray() => _bytes ?? _filled.ToArray();
     }
 
     /// <summary>One recipient's message, ready for the wire (and signed, when DKIM is on).</summary>
@@ -140,7 +165,7 @@ internal sealed class AnnouncementMessage
         var unsubscribe = $"<{recipient.UnsubscribeUrl.AbsoluteUri}>, <mailto:{_mail.FromAddress.Address}?subject=unsubscribe>";
         if (draft.Layout is { } layout && Ascii.IsValid(unsubscribe) && unsubscribe.Length < 900)
             return Assemble(draft, layout, recipient.Email, to, date, messageId, unsubscribe, text, html);
-        var message = Build(draft, to, date, messageId, unsubscribe, text, html);
+        var message = Build(draft, to, date, messageId, unsubscribe, text.ToArray(), html.ToArray());
         return WireMessage.From(message, _signer, date);
     }
 
@@ -183,7 +208,7 @@ internal sealed class AnnouncementMessage
     /// building and serialising a MIME tree for each of thousands of messages. With DKIM on, room is
     /// kept in front for the signature, which is written there once the rest is known.
     /// </summary>
-    private WireMessage Assemble(Draft draft, BodyLayout layout, string email, byte[] to, DateTimeOffset date, string messageId, string unsubscribe, byte[] text, byte[] html)
+    private WireMessage Assemble(Draft draft, BodyLayout layout, string email, byte[] to, DateTimeOffset date, string messageId, string unsubscribe, Part text, Part html)
     {
         var shared = draft.Shared;
         var dateLine = shared.Date(date);
@@ -242,11 +267,12 @@ internal sealed class AnnouncementMessage
             At += bytes.Length;
         }
 
-        /// <summary>A part's content, ending with a line end as <see cref="Part"/> makes it.</summary>
-        public void Terminated(ReadOnlySpan<byte> content)
+        /// <summary>A part's content, ending with a line end as <see cref="MimePart"/> makes it.</summary>
+        public void Terminated(Part content)
         {
-            Write(content);
-            if (!content.EndsWith("\r\n"u8))
+            content.CopyTo(buffer.AsSpan(At));
+            At += content.Length;
+            if (!content.EndsWithLineEnd)
                 Write("\r\n"u8);
         }
 
@@ -316,8 +342,8 @@ internal sealed class AnnouncementMessage
     private static Multipart Body(Draft draft, byte[] text, byte[] html)
     {
         var body = new Multipart("alternative") { Boundary = draft.Boundary };
-        body.Add(Part(TextFormat.Plain, text));
-        body.Add(Part(TextFormat.Html, html));
+        body.Add(MimePart(TextFormat.Plain, text));
+        body.Add(MimePart(TextFormat.Html, html));
         return body;
     }
 
@@ -347,7 +373,7 @@ internal sealed class AnnouncementMessage
         }
     }
 
-    private static TextPart Part(TextFormat format, byte[] encoded)
+    private static TextPart MimePart(TextFormat format, byte[] encoded)
     {
         // Every part ends with a line end, so that the bytes around the parts are the same for every
         // message (see BodyLayout).

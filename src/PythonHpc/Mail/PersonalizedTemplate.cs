@@ -58,10 +58,14 @@ internal sealed class PersonalizedTemplate
 
     public string Fill(string email, string? name, string unsubscribeUrl) => Join(email, name ?? "", unsubscribeUrl, encode: true);
 
-    /// <summary>The same text as <see cref="Fill"/>, as UTF-8 quoted-printable, for a MIME part.</summary>
-    public byte[] FillQuotedPrintable(string email, string? name, string unsubscribeUrl)
+    /// <summary>
+    /// The same text as <see cref="Fill"/>, as UTF-8 quoted-printable, for a MIME part: the recipient's
+    /// few values encoded, and the part's bytes written from them where the message is put together,
+    /// without a copy of the whole part for each message.
+    /// </summary>
+    public QuotedPrintablePart FillQuotedPrintable(string email, string? name, string unsubscribeUrl)
     {
-        Span<byte[]?> values = [null, null, null];
+        var values = new byte[]?[3];
         var length = 0;
         for (var i = 0; i < _segments.Count; i++)
         {
@@ -74,15 +78,41 @@ internal sealed class PersonalizedTemplate
             values[field] ??= Piece(_encoder.Encode(field switch { Email => email, Name => name ?? "", _ => unsubscribeUrl }), softBreakAfter: true);
             length += values[field]!.Length;
         }
-        var output = new byte[length];
-        var at = 0;
-        for (var i = 0; i < _segments.Count; i++)
+        return new QuotedPrintablePart(this, values, length);
+    }
+
+    /// <summary>One recipient's part: its length, and its bytes on demand.</summary>
+    internal readonly struct QuotedPrintablePart(PersonalizedTemplate template, byte[]?[] values, int length)
+    {
+        public int Length => length;
+
+        public bool EndsWithLineEnd
         {
-            var piece = _segments[i].Field < 0 ? _encoded[i] : values[_segments[i].Field]!;
-            piece.CopyTo(output, at);
-            at += piece.Length;
+            get
+            {
+                var last = template._segments.Count - 1;
+                var piece = template._segments[last].Field < 0 ? template._encoded[last] : values[template._segments[last].Field]!;
+                return piece.AsSpan().EndsWith("\r\n"u8);
+            }
         }
-        return output;
+
+        public void CopyTo(Span<byte> output)
+        {
+            var at = 0;
+            for (var i = 0; i < template._segments.Count; i++)
+            {
+                var piece = template._segments[i].Field < 0 ? template._encoded[i] : values[template._segments[i].Field]!;
+                piece.CopyTo(output[at..]);
+                at += piece.Length;
+            }
+        }
+
+        public byte[] ToArray()
+        {
+            var output = new byte[length];
+            CopyTo(output);
+            return output;
+        }
     }
 
     /// <summary>A piece encoded from the start of a line, ending with a soft break unless it is the last or already ends a line.</summary>
