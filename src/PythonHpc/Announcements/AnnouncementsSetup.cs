@@ -13,7 +13,7 @@ internal static class AnnouncementsSetup
 
     /// <summary>The ledger and the sender (what the command line needs too).</summary>
     public static IServiceCollection AddAnnouncements(this IServiceCollection services) => services
-        .AddSingleton(s => new AnnouncementStore(s.GetRequiredService<Database>(), s.GetRequiredService<TimeProvider>()))
+        .AddSingleton(s => new AnnouncementStore(s.GetRequiredService<Database>(), s.GetRequiredService<TimeProvider>(), s.GetRequiredService<ClusterOptions>()))
         .AddSingleton(s =>
         {
             var mail = s.GetRequiredService<MailOptions>();
