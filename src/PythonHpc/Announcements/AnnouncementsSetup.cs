@@ -38,10 +38,10 @@ internal static class AnnouncementsSetup
                 if (store.IsPostgres)
                 {
                     s.UsePostgres(NpgsqlFactory.Instance, store.ConnectionString);
-                    // Instance ids are generated (host name and time), unique per node. A node is judged
-                    // dead this long after its last check-in, within Cluster:FailoverAfter, and its running
-                    // firing recovered. The trigger's time zone is its own (InTimeZone below), the same
-                    // on every node whatever the machine's zone.
+                    // Instance ids are generated (host name and time), unique per node. Each node checks in
+                    // every FailoverAfter / 4; one silent FailoverAfter / 2 past its check-in is judged dead
+                    // and its running firing recovered: within Cluster:FailoverAfter. The trigger's time
+                    // zone is its own (InTimeZone below), the same on every node whatever the machine's.
                     s.UseClustering(c =>
                     {
                         c.CheckinInterval = cluster.FailoverAfter / 4;
