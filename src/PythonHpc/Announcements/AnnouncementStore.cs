@@ -21,7 +21,7 @@ internal sealed class AnnouncementStore
     {
         (_database, _clock, _claimFor) = (database, clock, (cluster ?? new ClusterOptions()).FailoverAfter);
         database.Require("state-get", "state-set", "see-post", "create-announcement", "announcement-by-post", "announcement-by-id",
-            "announcements-open", "announcements-all", "start-announcement", "add-deliveries", "claim-deliveries", "claimed-deliveries",
+            "announcements-open", "announcements-all", "start-announcement", "add-deliveries", "claim-deliveries",
             "claimable-delivery", "renew-claims", "release-claims", "claim-owners",
             "record-delivery", "count-hard-bounce", "delivery-counts", "next-retry", "finish-announcement", "retry-failed",
             "reopen-announcement", "sent-since", "seen-ids", "ledger-session");
@@ -118,20 +118,15 @@ internal sealed class AnnouncementStore
 
     /// <summary>
     /// Claims for <paramref name="owner"/>, until <paramref name="until"/>, up to <paramref name="limit"/>
-    /// rows due now after subscriber <paramref name="after"/> (pending, or deferred and due) that no one
-    /// else holds, and returns them in subscriber order. Two owners never hold one row; a claim that
-    /// lapses (its owner died) lets another owner take the row.
+    /// rows due now (pending, or deferred and due) that no one else holds: those after subscriber
+    /// <paramref name="after"/>, and any whose holder's claim has lapsed. Returns them in subscriber
+    /// order. Two owners never hold one row; a claim that lapses (its owner died) lets another take it.
     /// </summary>
     public async Task<IReadOnlyList<Delivery>> ClaimDeliveries(long id, string owner, DateTimeOffset until, long after, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await _database.ConnectAsync(cancellationToken);
-        await using (var claim = _database.Command(connection, "claim-deliveries")
-            .With("id", id).With("owner", owner).With("until", until).With("after", after).With("now", Now).With("limit", limit))
-        {
-            if (await claim.ExecuteNonQueryAsync(cancellationToken) == 0)
-                return [];
-        }
-        await using var command = _database.Command(connection, "claimed-deliveries").With("id", id).With("owner", owner).With("after", after);
+        await using var command = _database.Command(connection, "claim-deliveries")
+            .With("id", id).With("owner", owner).With("until", until).With("after", after).With("now", Now).With("limit", limit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var rows = new List<Delivery>(limit);
         while (await reader.ReadAsync(cancellationToken))
@@ -140,6 +135,7 @@ internal sealed class AnnouncementStore
                 reader.GetInt64(0), reader.GetString(4), reader.GetString(5), reader.GetString(6) == "confirmed",
                 reader.GetInt32(1), reader.Time("first_attempt_at"), reader.GetInt32(3)));
         }
+        rows.Sort((a, b) => a.SubscriberId.CompareTo(b.SubscriberId));
         return rows;
     }
 

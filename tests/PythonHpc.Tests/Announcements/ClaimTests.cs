@@ -73,9 +73,10 @@ public sealed class ClaimTests : IDisposable
         Assert.True(await rig.Store.RenewClaims(id, "alive", rig.Clock.Now + lapse, Ct));
         rig.Clock.Advance((lapse / 2) + TimeSpan.FromSeconds(1));
 
-        // "dead" stopped renewing: its rows, and only those, go to the next owner that looks.
+        // "dead" stopped renewing: its rows, and only those, go to the next owner that looks, even to a
+        // run whose cursor has passed them (it is past subscriber 20 here).
         Assert.True(await rig.Store.HasClaimable(id, Ct));
-        var taken = await rig.Store.ClaimDeliveries(id, "other", rig.Clock.Now + lapse, 0, 100, Ct);
+        var taken = await rig.Store.ClaimDeliveries(id, "other", rig.Clock.Now + lapse, 20, 100, Ct);
         Assert.Equal(dead.Select(r => r.SubscriberId), taken.Select(r => r.SubscriberId));
 
         // Given back, rows are free at once.

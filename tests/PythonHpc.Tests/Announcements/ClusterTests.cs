@@ -1,4 +1,5 @@
 using System.Globalization;
+using Npgsql;
 using PythonHpc.Announcements;
 using PythonHpc.Store;
 using PythonHpc.Tests.Support;
@@ -56,10 +57,24 @@ public sealed class ClusterTests : IDisposable
             }, TimeSpan.FromSeconds(120), nodes, "every node sending and a quarter of the messages out");
 
             victim!.Kill();
+            var killed = System.Diagnostics.Stopwatch.StartNew();
             var killedAt = server.Recipients.Count;
             var survivors = nodes.Where(n => n != victim).ToList();
             var firedBefore = survivors.Count(Fired);
-            Output?.WriteLine($"killed node {victim.Id} ({(firing ? "firing the job" : "helping")}) at {killedAt} messages");
+            var id = (await store.Announcements(Ct)).Single().Id;
+            var dead = (await store.ClaimOwners(id, Ct)).Single(o => o.Contains($":{victim.Id}:", StringComparison.Ordinal));
+            await using var ledger = new NpgsqlConnection(database);
+            await ledger.OpenAsync(Ct);
+            var held = await Held(ledger, id, dead);
+            Output?.WriteLine($"killed node {victim.Id} ({(firing ? "firing the job" : "helping")}) at {killedAt} messages, holding {held.Length} rows");
+            Assert.NotEmpty(held);
+
+            // Its rows are taken by the others once its claims lapse, within Cluster:FailoverAfter of its
+            // last renewal (runs under way take lapsed rows as they go; a little is allowed for a
+            // loaded machine).
+            await WaitFor(async () => await Unclaimed(ledger, id, dead, held) == 0, FailoverAfter + TimeSpan.FromSeconds(5), survivors,
+                $"the dead node's {held.Length} rows to be taken by the others");
+            Output?.WriteLine($"the dead node's rows were taken over {killed.Elapsed.TotalSeconds:0.0} s after the kill");
 
             await WaitFor(async () => (await store.Announcements(Ct)).Single().State == AnnouncementState.Done, TimeSpan.FromSeconds(180), survivors, "the announcement to be done");
             var counts = await store.Counts((await store.Announcements(Ct)).Single().Id, Ct);
@@ -99,6 +114,32 @@ public sealed class ClusterTests : IDisposable
             foreach (var answer in answers)
                 answer.Dispose();
         }
+    }
+
+    /// <summary>The rows <paramref name="owner"/> holds and has not sent.</summary>
+    private static async Task<long[]> Held(NpgsqlConnection ledger, long id, string owner)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT subscriber_id FROM deliveries WHERE announcement_id = $1 AND claimed_by = $2 AND status IN ('pending', 'deferred')", ledger);
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        command.Parameters.Add(new NpgsqlParameter { Value = owner });
+        var rows = new List<long>();
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        while (await reader.ReadAsync(Ct))
+            rows.Add(reader.GetInt64(0));
+        return [.. rows];
+    }
+
+    /// <summary>How many of <paramref name="rows"/> are still unsent and held by <paramref name="dead"/> or by no one.</summary>
+    private static async Task<long> Unclaimed(NpgsqlConnection ledger, long id, string dead, long[] rows)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT COUNT(*) FROM deliveries WHERE announcement_id = $1 AND subscriber_id = ANY($2) AND status IN ('pending', 'deferred') "
+            + "AND (claimed_by IS NULL OR claimed_by = $3)", ledger);
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows });
+        command.Parameters.Add(new NpgsqlParameter { Value = dead });
+        return (long)(await command.ExecuteScalarAsync(Ct))!;
     }
 
     /// <summary>Whether Quartz has fired the send job on <paramref name="node"/> (the job logs each firing).</summary>

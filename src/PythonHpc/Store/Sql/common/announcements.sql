@@ -41,14 +41,6 @@ INSERT INTO deliveries (announcement_id, subscriber_id, status, updated_at)
 SELECT @id, id, 'pending', @now FROM subscribers WHERE status = 'confirmed'
 ON CONFLICT (announcement_id, subscriber_id) DO NOTHING;
 
--- The rows @owner has just claimed (those after @after, not yet recorded), with the subscriber as they are now.
--- name: claimed-deliveries
-SELECT d.subscriber_id, d.attempts, d.first_attempt_at, d.possible_duplicates,
-       s.email, s.name, s.status AS subscriber_status, s.hard_bounces
-FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
-WHERE d.announcement_id = @id AND d.claimed_by = @owner AND d.subscriber_id > @after AND d.status IN ('pending', 'deferred')
-ORDER BY d.subscriber_id;
-
 -- Whether any row is due now and free to claim: what a node that is not sending looks for.
 -- name: claimable-delivery
 SELECT 1 FROM deliveries

@@ -10,14 +10,16 @@
 -- name: claim-deliveries
 WITH free AS (
     SELECT announcement_id, subscriber_id FROM deliveries
-    WHERE announcement_id = @id AND subscriber_id > @after
+    WHERE announcement_id = @id AND (subscriber_id > @after OR claimed_by IS NOT NULL)
       AND (status = 'pending' OR (status = 'deferred' AND next_attempt_at <= @now))
       AND (claimed_until IS NULL OR claimed_until < @now)
     ORDER BY subscriber_id
     LIMIT @limit
     FOR UPDATE SKIP LOCKED)
 UPDATE deliveries d SET claimed_by = @owner, claimed_until = @until
-FROM free WHERE d.announcement_id = free.announcement_id AND d.subscriber_id = free.subscriber_id;
+FROM free, subscribers s
+WHERE d.announcement_id = free.announcement_id AND d.subscriber_id = free.subscriber_id AND s.id = d.subscriber_id
+RETURNING d.subscriber_id, d.attempts, d.first_attempt_at, d.possible_duplicates, s.email, s.name, s.status AS subscriber_status;
 
 -- The ledger's own connection: a commit returns once the server has the outcome, without waiting
 -- for its disk. A node killed mid-run loses nothing (the server has it); only a crash of the server

@@ -1,18 +1,25 @@
 -- The ledger as SQLite needs it said; the rest is in common/announcements.sql.
 
--- Claims for @owner, until @until, up to @limit rows due now after subscriber @after: pending ones,
--- and deferred ones whose time has come, that no one holds or whose holder's claim has lapsed (it
--- died, or stalled). SQLite has one writer at a time, so this UPDATE alone is atomic; PostgreSQL's
--- file locks the rows it picks and skips those another node is picking.
+-- Claims for @owner, until @until, up to @limit rows due now (pending ones, and deferred ones whose
+-- time has come) that no one holds: those after subscriber @after (where the run has got to), and,
+-- wherever they are, those whose holder's claim has lapsed (it died, or stalled), so that a run
+-- under way takes over a dead node's rows as soon as they are free. Returns the rows with the
+-- subscriber as they are now, in no order. SQLite has one writer at a time, so this UPDATE alone is
+-- atomic; PostgreSQL's file locks the rows it picks and skips those another node is picking.
 -- name: claim-deliveries
 UPDATE deliveries SET claimed_by = @owner, claimed_until = @until
 WHERE announcement_id = @id AND subscriber_id IN (
     SELECT subscriber_id FROM deliveries
-    WHERE announcement_id = @id AND subscriber_id > @after
+    WHERE announcement_id = @id AND (subscriber_id > @after OR claimed_by IS NOT NULL)
       AND (status = 'pending' OR (status = 'deferred' AND next_attempt_at <= @now))
       AND (claimed_until IS NULL OR claimed_until < @now)
     ORDER BY subscriber_id
-    LIMIT @limit);
+    LIMIT @limit)
+-- RETURNING names only the table it updates; the subscriber's columns come by subqueries.
+RETURNING subscriber_id, attempts, first_attempt_at, possible_duplicates,
+    (SELECT s.email FROM subscribers s WHERE s.id = deliveries.subscriber_id) AS email,
+    (SELECT s.name FROM subscribers s WHERE s.id = deliveries.subscriber_id) AS name,
+    (SELECT s.status FROM subscribers s WHERE s.id = deliveries.subscriber_id) AS subscriber_status;
 
 -- The ledger's own connection: in WAL mode, NORMAL makes a commit a write to the log without an
 -- fsync. A killed process loses nothing (the log is in the kernel's cache); a power cut may lose the
