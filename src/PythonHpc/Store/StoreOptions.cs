@@ -19,7 +19,7 @@ internal sealed class StoreOptions
     /// <summary>Npgsql's connection string with <c>Postgres</c> (<c>Host=…;Database=…;Username=…</c>); empty for SQLite (the file is <c>DataPath/pythonhpc.db</c>).</summary>
     public string ConnectionString { get; set; } = "";
 
-    /// <summary>How long to wait for a database another process holds locked before giving up.</summary>
+    /// <summary>How long to wait for a SQLite file another process holds locked before giving up (PostgreSQL waits on rows, not files).</summary>
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     public string DatabaseFile => Path.Combine(DataPath, "pythonhpc.db");
