@@ -57,7 +57,7 @@ internal partial class Program
             .AddMail()
             .AddSubscribers()
             .AddAnnouncements()
-            .AddAnnouncementSchedule(settings.Announcements, settings.Store);
+            .AddAnnouncementSchedule(settings.Announcements, settings.Store, settings.Cluster);
         // Behind a reverse proxy on this machine (nginx, Caddy), the client is the one X-Forwarded-For
         // names: the rate limits count clients, not the proxy. Only loopback proxies are believed.
         builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);

@@ -1,4 +1,3 @@
-using System.Data;
 using System.Data.Common;
 using System.Globalization;
 using PythonHpc.Content;
@@ -16,12 +15,14 @@ internal sealed class AnnouncementStore
 
     private readonly Database _database;
     private readonly TimeProvider _clock;
+    private readonly TimeSpan _claimFor;
 
-    public AnnouncementStore(Database database, TimeProvider clock)
+    public AnnouncementStore(Database database, TimeProvider clock, ClusterOptions? cluster = null)
     {
-        (_database, _clock) = (database, clock);
+        (_database, _clock, _claimFor) = (database, clock, (cluster ?? new ClusterOptions()).FailoverAfter);
         database.Require("state-get", "state-set", "see-post", "create-announcement", "announcement-by-post", "announcement-by-id",
-            "announcements-open", "announcements-all", "take-lease", "release-lease", "lease-owner", "add-deliveries", "due-deliveries",
+            "announcements-open", "announcements-all", "start-announcement", "add-deliveries", "claim-deliveries",
+            "claimable-delivery", "renew-claims", "release-claims", "claim-owners",
             "record-delivery", "count-hard-bounce", "delivery-counts", "next-retry", "finish-announcement", "retry-failed",
             "reopen-announcement", "sent-since", "seen-ids", "ledger-session");
     }
@@ -62,7 +63,7 @@ internal sealed class AnnouncementStore
         var now = Now;
         var created = new List<Announcement>();
         await using var connection = await _database.ConnectAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         foreach (var post in posts)
         {
             var announced = announce.Contains(post.Id);
@@ -103,20 +104,9 @@ internal sealed class AnnouncementStore
 
     public Task<IReadOnlyList<Announcement>> Announcements(CancellationToken cancellationToken) => Query("announcements-all", _ => { }, cancellationToken);
 
-    /// <summary>Takes (or renews) the right to send <paramref name="id"/> until <paramref name="until"/>; false when another process holds it.</summary>
-    public Task<bool> TakeLease(long id, string owner, DateTimeOffset until, CancellationToken cancellationToken) =>
-        Execute("take-lease", c => c.With("id", id).With("owner", owner).With("until", until).With("now", Now), cancellationToken);
-
-    public Task<bool> ReleaseLease(long id, string owner, CancellationToken cancellationToken) =>
-        Execute("release-lease", c => c.With("id", id).With("owner", owner), cancellationToken);
-
-    /// <summary>Who holds the lease of <paramref name="id"/>, if anyone (it may have lapsed).</summary>
-    public async Task<string?> LeaseOwner(long id, CancellationToken cancellationToken)
-    {
-        await using var connection = await _database.ConnectAsync(cancellationToken);
-        await using var command = _database.Command(connection, "lease-owner").With("id", id);
-        return await command.ExecuteScalarAsync(cancellationToken) as string;
-    }
+    /// <summary>Marks <paramref name="id"/> as sending (it was scheduled) and when it began.</summary>
+    public Task<bool> Start(long id, CancellationToken cancellationToken) =>
+        Execute("start-announcement", c => c.With("id", id).With("now", Now), cancellationToken);
 
     /// <summary>Adds a pending row for every confirmed subscriber not in the ledger yet; returns how many.</summary>
     public async Task<int> AddDeliveries(long id, CancellationToken cancellationToken)
@@ -126,12 +116,17 @@ internal sealed class AnnouncementStore
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Up to <paramref name="limit"/> rows due now, after subscriber <paramref name="after"/>: pending, or deferred and due.</summary>
-    public async Task<IReadOnlyList<Delivery>> DueDeliveries(long id, long after, int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims for <paramref name="owner"/>, until <paramref name="until"/>, up to <paramref name="limit"/>
+    /// rows due now (pending, or deferred and due) that no one else holds: those after subscriber
+    /// <paramref name="after"/>, and any whose holder's claim has lapsed. Returns them in subscriber
+    /// order. Two owners never hold one row; a claim that lapses (its owner died) lets another take it.
+    /// </summary>
+    public async Task<IReadOnlyList<Delivery>> ClaimDeliveries(long id, string owner, DateTimeOffset until, long after, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await _database.ConnectAsync(cancellationToken);
-        await using var command = _database.Command(connection, "due-deliveries")
-            .With("id", id).With("after", after).With("now", Now).With("limit", limit);
+        await using var command = _database.Command(connection, "claim-deliveries")
+            .With("id", id).With("owner", owner).With("until", until).With("after", after).With("now", Now).With("limit", limit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var rows = new List<Delivery>(limit);
         while (await reader.ReadAsync(cancellationToken))
@@ -140,7 +135,43 @@ internal sealed class AnnouncementStore
                 reader.GetInt64(0), reader.GetString(4), reader.GetString(5), reader.GetString(6) == "confirmed",
                 reader.GetInt32(1), reader.Time("first_attempt_at"), reader.GetInt32(3)));
         }
+        rows.Sort((a, b) => a.SubscriberId.CompareTo(b.SubscriberId));
         return rows;
+    }
+
+    /// <summary>Claims rows for this process (<see cref="Announcer.Owner"/>) for <see cref="ClusterOptions.FailoverAfter"/>: what a run sends.</summary>
+    public Task<IReadOnlyList<Delivery>> ClaimDeliveries(long id, long after, int limit, CancellationToken cancellationToken) =>
+        ClaimDeliveries(id, Announcer.Owner, Now + _claimFor, after, limit, cancellationToken);
+
+    /// <summary>Extends this process's claims on <paramref name="id"/>'s rows by <see cref="ClusterOptions.FailoverAfter"/>.</summary>
+    public Task<bool> RenewClaims(long id, CancellationToken cancellationToken) => RenewClaims(id, Announcer.Owner, Now + _claimFor, cancellationToken);
+
+    /// <summary>Whether a row of <paramref name="id"/> is due now and free to claim.</summary>
+    public async Task<bool> HasClaimable(long id, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.ConnectAsync(cancellationToken);
+        await using var command = _database.Command(connection, "claimable-delivery").With("id", id).With("now", Now);
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
+    /// <summary>Extends <paramref name="owner"/>'s claims on <paramref name="id"/>'s rows to <paramref name="until"/>.</summary>
+    public Task<bool> RenewClaims(long id, string owner, DateTimeOffset until, CancellationToken cancellationToken) =>
+        Execute("renew-claims", c => c.With("id", id).With("owner", owner).With("until", until), cancellationToken);
+
+    /// <summary>Gives back <paramref name="owner"/>'s claims on rows of <paramref name="id"/> not yet recorded.</summary>
+    public Task<bool> ReleaseClaims(long id, string owner, CancellationToken cancellationToken) =>
+        Execute("release-claims", c => c.With("id", id).With("owner", owner), cancellationToken);
+
+    /// <summary>Who holds claims on rows of <paramref name="id"/> (some may have lapsed).</summary>
+    public async Task<IReadOnlyList<string>> ClaimOwners(long id, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.ConnectAsync(cancellationToken);
+        await using var command = _database.Command(connection, "claim-owners").With("id", id);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var owners = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+            owners.Add(reader.GetString(0));
+        return owners;
     }
 
     public async Task<DeliveryCounts> Counts(long id, CancellationToken cancellationToken)
@@ -160,7 +191,7 @@ internal sealed class AnnouncementStore
             Count(DeliveryStatus.Failed), Count(DeliveryStatus.Skipped), duplicates);
     }
 
-    /// <summary>When the earliest deferred row is due, if any.</summary>
+    /// <summary>When the earliest deferred row is due or another process's claim lapses, if any.</summary>
     public async Task<DateTimeOffset?> NextRetry(long id, CancellationToken cancellationToken)
     {
         await using var connection = await _database.ConnectAsync(cancellationToken);
@@ -177,7 +208,7 @@ internal sealed class AnnouncementStore
     public async Task<int> RetryFailed(long id, CancellationToken cancellationToken)
     {
         await using var connection = await _database.ConnectAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var retry = _database.Command(connection, "retry-failed", transaction).With("id", id).With("now", Now);
         var rows = await retry.ExecuteNonQueryAsync(cancellationToken);
         if (rows > 0)

@@ -1,19 +1,23 @@
+using System.Collections.Concurrent;
 using PythonHpc.Content;
 
 namespace PythonHpc.Announcements;
 
 /// <summary>
-/// Sends announcements, one process at a time for each: a lease on the announcement's row, renewed
-/// while it sends, keeps the service's job and <c>announce send-now</c> (or, later, another node)
-/// from sending the same rows together. An announcement is done when no row is pending or deferred.
+/// Sends announcements. Each delivery row is claimed by one process at a time (<see
+/// cref="AnnouncementStore.ClaimDeliveries(long, long, int, CancellationToken)"/>), so the service's
+/// job, <c>announce send-now</c> and the other nodes of a cluster can send one announcement together
+/// without sending a row twice; a claim is renewed while its process sends, and lapses after
+/// <see cref="ClusterOptions.FailoverAfter"/> when the process dies, for another to take the row.
+/// An announcement is done when no row is pending or deferred.
 /// </summary>
-internal sealed partial class Announcer(AnnouncementStore store, DeliveryRun run, TimeProvider clock, ILogger<Announcer> log)
+internal sealed partial class Announcer(AnnouncementStore store, DeliveryRun run, ClusterOptions cluster, TimeProvider clock, ILogger<Announcer> log)
 {
-    private static readonly TimeSpan LeaseFor = TimeSpan.FromMinutes(2);
-    private static readonly TimeSpan RenewEvery = TimeSpan.FromSeconds(30);
-
-    /// <summary>This process, as lease owner.</summary>
+    /// <summary>This process, as the owner of its claims.</summary>
     public static readonly string Owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+
+    /// <summary>The announcements this process is sending: one run each (a firing and a node's help would otherwise meet).</summary>
+    private readonly ConcurrentDictionary<long, byte> _running = new();
 
     /// <summary>The last run, for <c>/healthz</c>.</summary>
     public (Announcement Announcement, RunProgress Progress)? Last { get; private set; }
@@ -21,7 +25,8 @@ internal sealed partial class Announcer(AnnouncementStore store, DeliveryRun run
     /// <summary>
     /// Sends every open announcement (with <paramref name="includeScheduled"/> false, only those
     /// already sending: a retry firing must not send early what waits for the schedule). Returns
-    /// when the earliest deferred row is due, for the caller to come back then.
+    /// when the earliest deferred row is due, or another process's claim lapses, for the caller to
+    /// come back then.
     /// </summary>
     public async Task<DateTimeOffset?> SendOpen(bool includeScheduled, Func<string, Post?> findPost, CancellationToken stop)
     {
@@ -32,65 +37,89 @@ internal sealed partial class Announcer(AnnouncementStore store, DeliveryRun run
                 break;
             if (!includeScheduled && announcement.State == AnnouncementState.Scheduled)
                 continue;
-            // Held by another process: come back when its lease would have lapsed, in case it died.
-            var retry = await Send(announcement, findPost(announcement.PostId), report: null, stop) is null
-                ? clock.GetUtcNow() + LeaseFor
-                : await store.NextRetry(announcement.Id, stop);
-            if (retry is { } at && (nextRetry is null || at < nextRetry))
+            await Send(announcement, findPost(announcement.PostId), report: null, stop);
+            if (await store.NextRetry(announcement.Id, stop) is { } at && (nextRetry is null || at < nextRetry))
                 nextRetry = at;
         }
         return nextRetry;
     }
 
-    /// <summary>Sends the due rows of <paramref name="announcement"/>; null when another process holds it.</summary>
+    /// <summary>
+    /// Joins every announcement already being sent that has rows due and free to claim: another node's
+    /// run it can share, or a dead node's it takes over. Only where the post is known here: a node whose
+    /// feeds are not built yet must not skip the rows as if the post were gone.
+    /// </summary>
+    public async Task Help(Func<string, Post?> findPost, CancellationToken stop)
+    {
+        foreach (var announcement in await store.OpenAnnouncements(stop))
+        {
+            if (stop.IsCancellationRequested)
+                break;
+            if (announcement.State == AnnouncementState.Sending && !_running.ContainsKey(announcement.Id)
+                && findPost(announcement.PostId) is { } post && await store.HasClaimable(announcement.Id, stop))
+            {
+                LogHelping(log, announcement.Id);
+                await Send(announcement, post, report: null, stop);
+            }
+        }
+    }
+
+    /// <summary>Sends the rows of <paramref name="announcement"/> this process can claim; null when this process is sending it already.</summary>
     public async Task<RunProgress?> Send(Announcement announcement, Post? post, Action<RunProgress>? report, CancellationToken stop)
     {
-        if (!await Lease(announcement.Id, stop))
+        if (!_running.TryAdd(announcement.Id, 0))
         {
-            LogLeased(log, announcement.Id);
+            LogRunning(log, announcement.Id);
             return null;
         }
-        using var lost = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        using var renewing = new CancellationTokenSource();
-        var renewal = Renew(announcement.Id, lost, renewing.Token);
         try
         {
-            var progress = await run.Send(announcement, post, report, lost.Token);
-            Last = (announcement, progress);
-            if (await store.Finish(announcement.Id, CancellationToken.None))
+            await store.Start(announcement.Id, stop);
+            await ReleaseGone(announcement.Id, stop);
+            using var renewing = new CancellationTokenSource();
+            var renewal = Renew(announcement.Id, renewing.Token);
+            try
             {
-                var counts = await store.Counts(announcement.Id, CancellationToken.None);
-                LogDone(log, announcement.Id, announcement.Title, counts);
+                var progress = await run.Send(announcement, post, report, stop);
+                Last = (announcement, progress);
+                if (await store.Finish(announcement.Id, CancellationToken.None))
+                {
+                    var counts = await store.Counts(announcement.Id, CancellationToken.None);
+                    LogDone(log, announcement.Id, announcement.Title, counts);
+                }
+                return progress;
             }
-            return progress;
+            finally
+            {
+                await renewing.CancelAsync();
+                await renewal;
+                await store.ReleaseClaims(announcement.Id, Owner, CancellationToken.None);
+            }
         }
         finally
         {
-            await renewing.CancelAsync();
-            await renewal;
-            await store.ReleaseLease(announcement.Id, Owner, CancellationToken.None);
+            _running.TryRemove(announcement.Id, out _);
         }
     }
 
     /// <summary>
-    /// Takes the lease, or takes it over from a process of this machine that no longer runs: a
-    /// service killed mid-run would otherwise block its own restart until the lease lapses, and the
-    /// restart's retry firing would find the announcement "sent by another process" and leave it.
+    /// Gives back at once the claims of processes of this machine that no longer run: a service killed
+    /// mid-run would otherwise wait for its own claims to lapse when it starts again.
     /// </summary>
-    private async Task<bool> Lease(long id, CancellationToken stop)
+    private async Task ReleaseGone(long id, CancellationToken stop)
     {
-        if (await store.TakeLease(id, Owner, clock.GetUtcNow() + LeaseFor, stop))
-            return true;
-        return await store.LeaseOwner(id, stop) is { } holder && IsGone(holder)
-            && await store.ReleaseLease(id, holder, stop)
-            && await store.TakeLease(id, Owner, clock.GetUtcNow() + LeaseFor, stop);
+        foreach (var owner in await store.ClaimOwners(id, stop))
+        {
+            if (IsGone(owner))
+                await store.ReleaseClaims(id, owner, stop);
+        }
     }
 
     /// <summary>
     /// Whether <paramref name="owner"/> (an <see cref="Owner"/>) is a process of this machine that is
     /// gone: its id runs nothing, or runs this process, which is not it (a container restarted with
     /// the same id). Another machine's owner, or an id now reused by another process, is not known
-    /// gone: its lease lapses in time.
+    /// gone: its claims lapse in time.
     /// </summary>
     internal static bool IsGone(string owner)
     {
@@ -110,20 +139,15 @@ internal sealed partial class Announcer(AnnouncementStore store, DeliveryRun run
         }
     }
 
-    /// <summary>Keeps the lease; if it was lost (this process stalled past it), stops the run.</summary>
-    private async Task Renew(long id, CancellationTokenSource lost, CancellationToken done)
+    /// <summary>Keeps this process's claims while it sends.</summary>
+    private async Task Renew(long id, CancellationToken done)
     {
         try
         {
             while (true)
             {
-                await Task.Delay(RenewEvery, clock, done);
-                if (!await store.TakeLease(id, Owner, clock.GetUtcNow() + LeaseFor, done))
-                {
-                    LogLeaseLost(log, id);
-                    await lost.CancelAsync();
-                    return;
-                }
+                await Task.Delay(cluster.RenewEvery, clock, done);
+                await store.RenewClaims(id, done);
             }
         }
         catch (OperationCanceledException)
@@ -131,11 +155,11 @@ internal sealed partial class Announcer(AnnouncementStore store, DeliveryRun run
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Announcement {Id} is being sent by another process; left to it")]
-    private static partial void LogLeased(ILogger logger, long id);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Announcement {Id} is being sent by this process already")]
+    private static partial void LogRunning(ILogger logger, long id);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Announcement {Id}: the lease was lost; sending stops and resumes at the next firing")]
-    private static partial void LogLeaseLost(ILogger logger, long id);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Announcement {Id} has rows free to send: this node joins in")]
+    private static partial void LogHelping(ILogger logger, long id);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Announcement {Id} ({Title}) is done: {Counts}")]
     private static partial void LogDone(ILogger logger, long id, string title, DeliveryCounts counts);

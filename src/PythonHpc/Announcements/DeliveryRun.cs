@@ -114,7 +114,7 @@ internal sealed partial class DeliveryRun(
             long after = 0;
             while (!stop.IsCancellationRequested)
             {
-                var batch = await store.DueDeliveries(announcement.Id, after, Batch, stop);
+                var batch = await store.ClaimDeliveries(announcement.Id, after, Batch, stop);
                 if (batch.Count == 0)
                     break;
                 foreach (var row in batch)
@@ -229,7 +229,7 @@ internal sealed partial class DeliveryRun(
     {
         using var ledger = await Ledger.Open(store.Database, announcement.Id, clock, stop);
         long after = 0;
-        while (await store.DueDeliveries(announcement.Id, after, Batch, stop) is { Count: > 0 } rows)
+        while (await store.ClaimDeliveries(announcement.Id, after, Batch, stop) is { Count: > 0 } rows)
         {
             foreach (var row in rows)
             {

@@ -21,7 +21,7 @@ internal sealed class ConfigurationException(IReadOnlyList<string> errors) : Exc
 internal sealed record AppSettings(
     SiteOptions Site, ContentOptions Content, FeedsOptions Feeds, HttpOptions Http,
     TemplatesOptions Templates, MailOptions Mail, AnnouncementsOptions Announcements,
-    StoreOptions Store, SubscribersOptions Subscribers, SecurityOptions Security)
+    StoreOptions Store, SubscribersOptions Subscribers, SecurityOptions Security, ClusterOptions Cluster)
 {
     public const string EnvironmentPrefix = "PYTHONHPC_";
     public const string File = "appsettings.json";
@@ -55,7 +55,8 @@ internal sealed record AppSettings(
     /// <summary>Each section as a singleton, for the capabilities that take it.</summary>
     public IServiceCollection AddTo(IServiceCollection services) => services
         .AddSingleton(Site).AddSingleton(Content).AddSingleton(Feeds).AddSingleton(Http).AddSingleton(Templates)
-        .AddSingleton(Mail).AddSingleton(Announcements).AddSingleton(Store).AddSingleton(Subscribers).AddSingleton(Security);
+        .AddSingleton(Mail).AddSingleton(Announcements).AddSingleton(Store).AddSingleton(Subscribers).AddSingleton(Security)
+        .AddSingleton(Cluster);
 
     public static AppSettings Load(IConfiguration configuration)
     {
@@ -70,7 +71,8 @@ internal sealed record AppSettings(
             Bind<AnnouncementsOptions>(configuration, AnnouncementsOptions.Section, errors),
             Bind<StoreOptions>(configuration, StoreOptions.Section, errors),
             Bind<SubscribersOptions>(configuration, SubscribersOptions.Section, errors),
-            Bind<SecurityOptions>(configuration, SecurityOptions.Section, errors));
+            Bind<SecurityOptions>(configuration, SecurityOptions.Section, errors),
+            Bind<ClusterOptions>(configuration, ClusterOptions.Section, errors));
         if (errors.Count == 0)
         {
             errors.AddRange(settings.Site.Validate());
@@ -84,6 +86,11 @@ internal sealed record AppSettings(
             errors.AddRange(settings.Store.Validate());
             errors.AddRange(settings.Subscribers.Validate());
             errors.AddRange(settings.Security.Validate());
+            errors.AddRange(settings.Cluster.Validate());
+            // Each node would otherwise generate its own key into its own data folder, and a link mailed by
+            // one would be refused by the others.
+            if (settings.Store.IsPostgres && settings.Security.TokenSecret.Trim().Length == 0)
+                errors.Add("Security:TokenSecret must be set with Store:Provider Postgres: every node must sign and check links with the same key");
         }
         return errors.Count == 0 ? settings : throw new ConfigurationException(errors);
     }

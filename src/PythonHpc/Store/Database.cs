@@ -3,17 +3,23 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 using PythonHpc.Hosting;
 
 namespace PythonHpc.Store;
 
 /// <summary>
-/// The database of subscribers (and, later, deliveries): a provider's connections, its numbered
+/// The database of subscribers, announcements and deliveries: a provider's connections, its numbered
 /// migrations applied at start, and its named statements (<c>Store/Sql/PROVIDER/*.sql</c>),
 /// all loaded at start so that a missing one stops start-up instead of failing a request. The code
-/// above it speaks ADO.NET's base classes only, so that PostgreSQL can follow with its own SQL files
-/// and no C# branches.
+/// above it speaks ADO.NET's base classes only: SQLite and PostgreSQL differ in their SQL files and in
+/// how a connection is opened here, nowhere else.
 /// </summary>
+/// <remarks>
+/// Transactions take each provider's default level: SQLite's <c>BEGIN IMMEDIATE</c> (one writer at a
+/// time, so a transaction's reads are never stale) and PostgreSQL's READ COMMITTED, where row locks and
+/// <c>ON CONFLICT</c> keep concurrent nodes apart; SERIALIZABLE would make them fail and retry instead.
+/// </remarks>
 internal sealed partial class Database : IDisposable
 {
     private readonly SemaphoreSlim _writes = new(1, 1);
@@ -24,16 +30,19 @@ internal sealed partial class Database : IDisposable
 
     private readonly string _aloneConnectionString;
 
-    private Database(DbProviderFactory factory, string connectionString, string aloneConnectionString, string location, Dictionary<string, string> statements)
+    private readonly string _provider;
+
+    private Database(DbProviderFactory factory, string connectionString, string aloneConnectionString, string location, (string Provider, Dictionary<string, string> Named) statements)
     {
-        (_factory, _connectionString, _aloneConnectionString, Location, _statements) = (factory, connectionString, aloneConnectionString, location, statements);
+        (_factory, _connectionString, _aloneConnectionString, Location) = (factory, connectionString, aloneConnectionString, location);
+        (_provider, _statements) = statements;
     }
 
-    /// <summary>What errors name: the database file.</summary>
+    /// <summary>What errors name: the database file, or the PostgreSQL server and database (never the password).</summary>
     public string Location { get; }
 
     /// <summary>The schema version this build applies.</summary>
-    public static int LatestVersion => Migrations("sqlite").Max(m => m.Version);
+    public static int LatestVersion => Migrations(StoreOptions.Sqlite, Statements(StoreOptions.Sqlite).Item2).Max(m => m.Version);
 
     [GeneratedRegex(@"^--\s*name:\s*(?<name>[a-z0-9-]+)\s*$", RegexOptions.Multiline)]
     private static partial Regex NameLine();
@@ -48,7 +57,9 @@ internal sealed partial class Database : IDisposable
     /// <see cref="ConfigurationException"/> naming the file: an operator's problem to report once,
     /// not a crash to retry.
     /// </summary>
-    public static Database Open(StoreOptions options)
+    public static Database Open(StoreOptions options) => options.IsPostgres ? OpenPostgres(options) : OpenSqlite(options);
+
+    private static Database OpenSqlite(StoreOptions options)
     {
         var file = options.DatabaseFile;
         try
@@ -69,7 +80,7 @@ internal sealed partial class Database : IDisposable
             };
             var connectionString = builder.ToString();
             builder.Pooling = false;
-            var database = new Database(SqliteFactory.Instance, connectionString, builder.ToString(), file, Statements("sqlite"));
+            var database = new Database(SqliteFactory.Instance, connectionString, builder.ToString(), file, Statements(StoreOptions.Sqlite));
             database._session = database.Sql("connection-session").Replace("{busy_timeout_ms}",
                 ((long)options.BusyTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
             database.Prepare();
@@ -82,6 +93,28 @@ internal sealed partial class Database : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ConfigurationException([$"{file}: error: cannot open the database: {e.Message} (Store:DataPath)"]);
+        }
+    }
+
+    /// <summary>
+    /// The shared database of a cluster. Its problems (refused, unknown database, wrong password, a
+    /// schema from a newer pythonhpc) stop start-up like a bad SQLite file, naming the server and the key.
+    /// </summary>
+    private static Database OpenPostgres(StoreOptions options)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+        var location = $"postgresql://{builder.Username}@{builder.Host}:{builder.Port}/{builder.Database}";
+        var alone = new NpgsqlConnectionStringBuilder(options.ConnectionString) { Pooling = false };
+        try
+        {
+            var database = new Database(NpgsqlFactory.Instance, builder.ToString(), alone.ToString(), location, Statements(StoreOptions.Postgres));
+            using var connection = database.Connect();
+            database.Migrate(connection);
+            return database;
+        }
+        catch (NpgsqlException e)
+        {
+            throw new ConfigurationException([$"{location}: error: cannot use the database: {e.Message.TrimEnd('.')} (Store:ConnectionString)"]);
         }
     }
 
@@ -108,15 +141,15 @@ internal sealed partial class Database : IDisposable
 
     private void Migrate(DbConnection connection)
     {
-        using (var create = Command(connection, "migrations-table"))
-            create.ExecuteNonQuery();
-        var migrations = Migrations("sqlite");
+        var migrations = Migrations(_provider, _statements);
         var latest = migrations.Max(m => m.Version);
         foreach (var migration in migrations)
         {
-            // BEGIN IMMEDIATE (Microsoft.Data.Sqlite's default): two processes starting together take turns,
-            // and the second finds the migration applied.
-            using var transaction = connection.BeginTransaction(IsolationLevel.Serializable);
+            // Nodes starting together take turns (migrations-lock: SQLite's BEGIN IMMEDIATE already does,
+            // PostgreSQL takes an advisory lock), and the later ones find the migration applied.
+            using var transaction = connection.BeginTransaction();
+            Execute(connection, "migrations-lock", transaction);
+            Execute(connection, "migrations-table", transaction);
             using var version = Command(connection, "migrations-version", transaction);
             var current = Convert.ToInt32(version.ExecuteScalar(), CultureInfo.InvariantCulture);
             if (current > latest)
@@ -160,6 +193,15 @@ internal sealed partial class Database : IDisposable
         await connection.OpenAsync(cancellationToken);
         Session(connection);
         return connection;
+    }
+
+    /// <summary>Runs a named statement that returns nothing; one a provider leaves empty is not needed there.</summary>
+    private void Execute(DbConnection connection, string name, DbTransaction transaction)
+    {
+        if (Sql(name).Length == 0)
+            return;
+        using var command = Command(connection, name, transaction);
+        command.ExecuteNonQuery();
     }
 
     private DbConnection Create(string connectionString)
@@ -228,12 +270,17 @@ internal sealed partial class Database : IDisposable
         return Convert.ToString(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Every named statement of the provider's files (one file per entity: queries.sql, announcements.sql).</summary>
-    private static Dictionary<string, string> Statements(string provider)
+    /// <summary>
+    /// Every named statement for <paramref name="provider"/>: those both providers share (common/) and
+    /// the provider's own (one file per entity: queries.sql, announcements.sql). A name given twice is
+    /// an error, so a provider's file can only add what common/ leaves out.
+    /// </summary>
+    private static (string, Dictionary<string, string>) Statements(string provider)
     {
         var statements = new Dictionary<string, string>(StringComparer.Ordinal);
         var files = typeof(Database).Assembly.GetManifestResourceNames()
-            .Where(n => n.StartsWith($"sql/{provider}/", StringComparison.Ordinal) && !n.Contains("/migrations/", StringComparison.Ordinal));
+            .Where(n => (n.StartsWith("sql/common/", StringComparison.Ordinal) || n.StartsWith($"sql/{provider}/", StringComparison.Ordinal))
+                && !n.Contains("/migrations/", StringComparison.Ordinal));
         foreach (var file in files.Order(StringComparer.Ordinal))
         {
             var text = Resource(file);
@@ -242,23 +289,49 @@ internal sealed partial class Database : IDisposable
             {
                 var start = names[i].Index + names[i].Length;
                 var end = i + 1 < names.Count ? names[i + 1].Index : text.Length;
-                if (!statements.TryAdd(names[i].Groups["name"].Value, text[start..end].Trim()))
+                if (!statements.TryAdd(names[i].Groups["name"].Value, Body(text[start..end])))
                     throw new InvalidOperationException($"{file}: the statement '{names[i].Groups["name"].Value}' is named twice");
             }
         }
-        return statements;
+        return (provider, statements);
     }
+
+    /// <summary>
+    /// A statement's text, without the comment lines after it (they describe the next statement); empty
+    /// when it holds only comments (a step one provider does not need).
+    /// </summary>
+    private static string Body(string text)
+    {
+        var lines = text.Trim().Split('\n');
+        var last = Array.FindLastIndex(lines, line => line.Trim().Length > 0 && !line.TrimStart().StartsWith("--", StringComparison.Ordinal));
+        return string.Join('\n', lines[..(last + 1)]).Trim();
+    }
+
+    /// <summary>The statement names of <paramref name="provider"/>'s files, and its migrations' versions: every provider must have the same.</summary>
+    internal static (IReadOnlyCollection<string> Names, IReadOnlyList<int> Versions) Shape(string provider) =>
+        (Statements(provider).Item2.Keys, [.. Migrations(provider, Statements(provider).Item2).Select(m => m.Version)]);
 
     private sealed record Migration(int Version, string Name, string Sql);
 
-    private static List<Migration> Migrations(string provider)
+    [GeneratedRegex(@"\{(?<type>[a-z]+)\}")]
+    private static partial Regex TypePlaceholder();
+
+    /// <summary>
+    /// The migrations, shared by the providers (common/migrations), each column type that differs
+    /// written in braces and given by the provider's <c>type-NAME</c> statement: <c>{time}</c> is
+    /// SQLite's TEXT and PostgreSQL's TIMESTAMPTZ.
+    /// </summary>
+    private static List<Migration> Migrations(string provider, Dictionary<string, string> statements)
     {
         var assembly = typeof(Database).Assembly;
         return [.. assembly.GetManifestResourceNames()
-            .Where(n => n.StartsWith($"sql/{provider}/migrations/", StringComparison.Ordinal))
+            .Where(n => n.StartsWith("sql/common/migrations/", StringComparison.Ordinal))
             .Select(n => (Name: n, Match: MigrationName().Match(n)))
             .Where(m => m.Match.Success)
-            .Select(m => new Migration(int.Parse(m.Match.Groups["version"].Value, CultureInfo.InvariantCulture), m.Match.Groups["name"].Value, Resource(m.Name)))
+            .Select(m => new Migration(int.Parse(m.Match.Groups["version"].Value, CultureInfo.InvariantCulture), m.Match.Groups["name"].Value,
+                TypePlaceholder().Replace(Resource(m.Name), t => statements.TryGetValue("type-" + t.Groups["type"].Value, out var type)
+                    ? type
+                    : throw new InvalidOperationException($"{m.Name}: no statement type-{t.Groups["type"].Value} for {provider}"))))
             .OrderBy(m => m.Version)];
     }
 

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using Microsoft.Data.Sqlite;
 using PythonHpc.Announcements;
 using PythonHpc.Store;
@@ -134,46 +132,17 @@ public sealed class CrashTests : IDisposable
         Assert.False(Announcer.IsGone("not an owner"));
     }
 
-    private static IEnumerable<string> Addresses() => Enumerable.Range(1, Subscribers).Select(i => $"reader{i:D5}@example.org");
+    private static IEnumerable<string> Addresses() => SendingService.Addresses(Subscribers);
 
     /// <summary>The seed webinar, 5,000 confirmed subscribers imported with the command line, and the environment of every start.</summary>
-    private Dictionary<string, string> Prepare(int smtpPort)
-    {
-        File.Copy(FeedBuild.Testdata("seed", "2025-09-15-python-for-hpc.md"), _folder.Write("posts/2025-09-15-python-for-hpc.md", ""), overwrite: true);
-        var csv = new StringBuilder("email,name\n");
-        foreach (var address in Addresses())
-            csv.Append(address).Append(",Reader ").Append(address[6..11]).Append('\n');
-        var file = _folder.Write("subscribers.csv", csv.ToString());
-        var environment = ServiceProcess.Environment(_folder, SmtpRecorder.FreePort());
-        environment["PYTHONHPC_Mail__Smtp__Host"] = "127.0.0.1";
-        environment["PYTHONHPC_Mail__Smtp__Port"] = smtpPort.ToString(CultureInfo.InvariantCulture);
-        environment["PYTHONHPC_Mail__Smtp__Security"] = "None";
-        environment["PYTHONHPC_Mail__Smtp__MaxConnections"] = Connections.ToString(CultureInfo.InvariantCulture);
-        environment["PYTHONHPC_Announcements__Since"] = "2000-01-01";
-        environment["PYTHONHPC_Announcements__SendImmediately"] = "true";
-        // Http:Urls comes from each start's own port.
-        environment.Remove("PYTHONHPC_Http__Urls");
-        environment.Remove("PYTHONHPC_Http__PublicUrl");
-        var import = Tool.Pythonhpc(_folder.Path, ["subscribers", "import", file, "--confirmed"], environment);
-        Assert.True(import.ExitCode == 0, import.ToString());
-        return environment;
-    }
+    private Dictionary<string, string> Prepare(int smtpPort) => SendingService.Prepare(_folder, smtpPort, Subscribers, Connections);
 
     private static async Task<DeliveryCounts> Counts(AnnouncementStore store) =>
         (await store.Announcements(Ct)) is [var announcement] ? await store.Counts(announcement.Id, Ct) : new DeliveryCounts(0, 0, 0, 0, 0, 0);
 
     private static Task WaitFor(Func<bool> done, TimeSpan timeout, ServiceProcess service, string what) =>
-        WaitFor(() => Task.FromResult(done()), timeout, service, what);
+        SendingService.WaitFor(() => Task.FromResult(done()), timeout, [service], what);
 
-    private static async Task WaitFor(Func<Task<bool>> done, TimeSpan timeout, ServiceProcess service, string what)
-    {
-        for (var deadline = DateTime.UtcNow + timeout; DateTime.UtcNow < deadline; await Task.Delay(10, Ct))
-        {
-            if (await done())
-                return;
-            if (service.HasExited)
-                throw new InvalidOperationException($"the service exited while waiting for {what}:\n{service.Output}");
-        }
-        throw new TimeoutException($"no {what} after {timeout.TotalSeconds} s:\n{service.Output}");
-    }
+    private static Task WaitFor(Func<Task<bool>> done, TimeSpan timeout, ServiceProcess service, string what) =>
+        SendingService.WaitFor(done, timeout, [service], what);
 }

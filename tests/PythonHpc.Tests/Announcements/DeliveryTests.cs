@@ -12,11 +12,13 @@ public sealed class DeliveryTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    [Fact]
-    public async Task Everyone_else_gets_one_message_450s_go_on_retry_550s_are_never_retried_and_it_is_done_only_then()
+    [Theory]
+    [InlineData(Stores.Sqlite)]
+    [InlineData(Stores.Postgres)]
+    public async Task Everyone_else_gets_one_message_450s_go_on_retry_550s_are_never_retried_and_it_is_done_only_then(string provider)
     {
         using var server = SmtpRecorder.Start(_folder["received"]);
-        await using var rig = AnnouncementRig.Create(_folder, server.Port, connections: 3);
+        await using var rig = AnnouncementRig.Create(_folder, server.Port, connections: 3, provider: provider);
         var normal = Enumerable.Range(0, 60).Select(i => $"reader{i:D2}@example.org").ToList();
         string[] greylisted = ["grey1-450once@example.org", "grey2-450once@example.org"];
         string[] busy = ["busy-450@example.org"];

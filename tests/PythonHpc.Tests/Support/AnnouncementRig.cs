@@ -27,8 +27,10 @@ internal sealed class AnnouncementRig : IAsyncDisposable
     /// <summary>
     /// Mail through SMTP on <paramref name="smtpPort"/> (plain, loopback), or into the pickup folder when null.
     /// <paramref name="realTime"/>: the clock also moves by itself, as pacing (Mail:MaxPerSecond) needs.
+    /// <paramref name="provider"/>: the store (<see cref="Stores"/>), a SQLite file by default.
     /// </summary>
-    public static AnnouncementRig Create(TempFolder folder, int? smtpPort, int connections = 2, IDictionary<string, string?>? extra = null, bool realTime = false)
+    public static AnnouncementRig Create(TempFolder folder, int? smtpPort, int connections = 2, IDictionary<string, string?>? extra = null, bool realTime = false,
+        string provider = Stores.Sqlite)
     {
         File.Copy(FeedBuild.Testdata("seed", "2025-09-15-python-for-hpc.md"), folder.Write("posts/2025-09-15-python-for-hpc.md", ""), overwrite: true);
         var values = new Dictionary<string, string?>
@@ -40,6 +42,11 @@ internal sealed class AnnouncementRig : IAsyncDisposable
             ["Site:BaseUrl"] = "https://blog.example.org/",
             ["Security:TokenSecret"] = ServiceHost.Secret,
         };
+        if (provider == Stores.Postgres)
+        {
+            values["Store:Provider"] = Stores.Postgres;
+            values["Store:ConnectionString"] = PostgresServer.Require().NewDatabase();
+        }
         if (smtpPort is { } port)
         {
             values["Mail:Smtp:Host"] = "127.0.0.1";

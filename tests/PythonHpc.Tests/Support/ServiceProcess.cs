@@ -20,6 +20,9 @@ public sealed class ServiceProcess : IDisposable
 
     public Uri Address { get; }
 
+    /// <summary>The process id: what names this node in its claims (<c>machine:pid:…</c>).</summary>
+    public int Id => _process.Id;
+
     public string Output
     {
         get

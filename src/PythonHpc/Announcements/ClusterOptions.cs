@@ -1,0 +1,25 @@
+namespace PythonHpc.Announcements;
+
+/// <summary>The <c>Cluster</c> section: how several nodes on one PostgreSQL database share the sending.</summary>
+internal sealed class ClusterOptions
+{
+    public const string Section = "Cluster";
+
+    /// <summary>
+    /// How long a node's claim on delivery rows lasts without renewal (it renews a third of the way):
+    /// the rows of a node that died go to another this long after its last renewal, at the most. Also
+    /// how long Quartz waits past a missed check-in before it recovers a dead node's firing. Shorter
+    /// fails over sooner; too short, and a node stalled by a long pause loses rows it is still sending
+    /// (they may then go twice).
+    /// </summary>
+    public TimeSpan FailoverAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often a claim is renewed: a third of its length, so that two renewals can fail before it lapses.</summary>
+    public TimeSpan RenewEvery => FailoverAfter / 3;
+
+    public IEnumerable<string> Validate()
+    {
+        if (FailoverAfter < TimeSpan.FromSeconds(3) || FailoverAfter > TimeSpan.FromHours(1))
+            yield return $"Cluster:FailoverAfter must be between 00:00:03 and 01:00:00, not {FailoverAfter}";
+    }
+}

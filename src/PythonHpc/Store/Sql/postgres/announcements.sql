@@ -1,0 +1,29 @@
+-- The ledger as PostgreSQL needs it said; the rest is in common/announcements.sql.
+
+-- Claims for @owner, until @until, up to @limit rows due now after subscriber @after: pending ones,
+-- and deferred ones whose time has come, that no one holds or whose holder's claim has lapsed (it
+-- died, or stalled). SQLite has one writer at a time, so this UPDATE alone is atomic; PostgreSQL's
+-- file locks the rows it picks and skips those another node is picking.
+-- Claims as sqlite/announcements.sql says. FOR UPDATE SKIP LOCKED: rows another node is claiming
+-- at this moment are passed over rather than waited for, so two nodes never take one row and never
+-- queue behind each other.
+-- name: claim-deliveries
+WITH free AS (
+    SELECT announcement_id, subscriber_id FROM deliveries
+    WHERE announcement_id = @id AND (subscriber_id > @after OR claimed_by IS NOT NULL)
+      AND (status = 'pending' OR (status = 'deferred' AND next_attempt_at <= @now))
+      AND (claimed_until IS NULL OR claimed_until < @now)
+    ORDER BY subscriber_id
+    LIMIT @limit
+    FOR UPDATE SKIP LOCKED)
+UPDATE deliveries d SET claimed_by = @owner, claimed_until = @until
+FROM free, subscribers s
+WHERE d.announcement_id = free.announcement_id AND d.subscriber_id = free.subscriber_id AND s.id = d.subscriber_id
+RETURNING d.subscriber_id, d.attempts, d.first_attempt_at, d.possible_duplicates, s.email, s.name, s.status AS subscriber_status;
+
+-- The ledger's own connection: a commit returns once the server has the outcome, without waiting
+-- for its disk. A node killed mid-run loses nothing (the server has it); only a crash of the server
+-- itself may lose the last fraction of a second of outcomes, which then go again: duplicates, never
+-- losses. A commit per message stays cheap.
+-- name: ledger-session
+SET synchronous_commit = off;
