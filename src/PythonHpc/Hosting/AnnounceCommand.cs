@@ -88,7 +88,9 @@ internal static class AnnounceCommand
             stderr.WriteLine();
         if (progress is null)
         {
-            stderr.WriteLine($"error: announcement {announcement.Id} is being sent by another process (the service?); try again when it is done");
+            // Only a second send of the same announcement inside one process gets no progress; other
+            // processes (the service, other nodes) share the rows through their claims instead.
+            stderr.WriteLine($"error: announcement {announcement.Id} is already being sent by this process");
             return CommandLine.ConfigurationError;
         }
         var counts = await services.GetRequiredService<AnnouncementStore>().Counts(announcement.Id, CancellationToken.None);
