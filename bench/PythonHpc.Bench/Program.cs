@@ -13,8 +13,16 @@ using PythonHpc.Mail;
 // hash-only does all of DKIM but the signature itself (a fixed value): what signing costs besides the key.
 // `sign COUNT rsa|ed25519`: the signature alone, COUNT times on every core over a message's
 // canonicalised headers, and "signatures=N seconds=S rate=R": what the key costs outside composing.
+// `wire POSTS_FOLDER PORT COUNT CONNECTIONS mailkit|raw` (a diagnostic for bench/run's announcement
+// section): composes COUNT unsigned messages as `announce send-now` does and sends them to an SMTP
+// server on 127.0.0.1:PORT over CONNECTIONS connections, with no ledger: through the service's own
+// transport (MailKit), or through a minimal pipelined SMTP writer on plain sockets. The difference
+// in CPU between the two is what MailKit's transaction costs; against `announce send-now`, what the
+// ledger and the rest of a run cost.
 if (args.Length == 3 && args[0] == "sign")
     return SignOnly(int.Parse(args[1], CultureInfo.InvariantCulture), args[2]);
+if (args.Length == 6 && args[0] == "wire")
+    return await Wire.Run(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture), args[5]);
 if (args.Length < 4 || args[0] != "compose")
 {
     Console.Error.WriteLine("usage: PythonHpc.Bench compose POSTS_FOLDER POST COUNT [none|rsa|ed25519|hash-only] | sign COUNT rsa|ed25519");
