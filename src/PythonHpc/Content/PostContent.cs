@@ -9,12 +9,10 @@ namespace PythonHpc.Content;
 internal sealed class PostContent(PostLoader loader, PostRenderer renderer)
 {
     private readonly ConcurrentDictionary<(string Path, SourceStamp Stamp, Uri Permalink), RenderedPost> _cache = new();
-    private readonly ConcurrentDictionary<(string Path, SourceStamp Stamp, Uri Permalink), bool> _used = new();
 
     public RenderedPost Render(Post post)
     {
-        var key = (post.SourcePath, post.Stamp, post.Permalink);
-        _used[key] = true;
+        var key = KeyOf(post);
         if (_cache.TryGetValue(key, out var rendered))
             return rendered;
         // The file may have changed or gone since the catalog read it; the next refresh catches up.
@@ -23,12 +21,14 @@ internal sealed class PostContent(PostLoader loader, PostRenderer renderer)
         return rendered;
     }
 
-    /// <summary>Forgets every rendering not asked for since the last sweep. Call after each build.</summary>
-    public void Sweep()
+    /// <summary>Forgets every rendering but those of <paramref name="shown"/>: the posts some feed shows now. Call after each build.</summary>
+    public void Keep(IEnumerable<Post> shown)
     {
+        var keep = shown.Select(KeyOf).ToHashSet();
         foreach (var key in _cache.Keys)
-            if (!_used.ContainsKey(key))
+            if (!keep.Contains(key))
                 _cache.TryRemove(key, out _);
-        _used.Clear();
     }
+
+    private static (string Path, SourceStamp Stamp, Uri Permalink) KeyOf(Post post) => (post.SourcePath, post.Stamp, post.Permalink);
 }
