@@ -127,6 +127,7 @@ internal sealed partial class FeedPublisher(
                 // Swapped in before writing: a reader of the service need not wait for the disk.
                 _current = change.Set;
                 WriteOutput(change);
+                Compact(_current, change.Changed, everything: touched is null);
             }
             if (catalog.LastReadCount > 0 || rebuilt.Count > 0)
                 LogBuilt(published.Count, snapshot.Posts.Count, rebuilt.Count, catalog.LastReadCount, clock.ElapsedMilliseconds);
@@ -145,6 +146,23 @@ internal sealed partial class FeedPublisher(
         var built = builder.Build(published, content.Render, scopes);
         content.Keep(built.Shown);
         return _current.With(built.Documents, scopes, _ => now);
+    }
+
+    /// <summary>
+    /// Compresses the new files off the build's path (a reader asking for gzip meanwhile waits for
+    /// its file alone) and lets go of their uncompressed bytes. After the first build, which read
+    /// every post, the runtime is also asked to return the memory that reading took to the system.
+    /// </summary>
+    private static void Compact(FeedSet served, IReadOnlyList<FeedDocument> changed, bool everything)
+    {
+        // The files alone, not the documents: they hold the very bytes to let go of.
+        FeedFile[] files = [.. changed.Select(d => served.Find(d.Path)).OfType<FeedFile>()];
+        _ = Task.Run(() =>
+        {
+            Parallel.ForEach(files, file => file.Compact());
+            if (everything)
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        });
     }
 
     /// <summary>The published posts in one list and not the other (unchanged posts are the same objects in both).</summary>

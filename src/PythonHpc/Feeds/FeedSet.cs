@@ -46,8 +46,7 @@ internal sealed class FeedSet
         foreach (var document in documents)
         {
             var previous = Find(document.Path);
-            var same = previous is not null && previous.Document.Bytes.AsSpan().SequenceEqual(document.Bytes)
-                && previous.Document.ContentType == document.ContentType;
+            var same = previous is not null && previous.Same(document);
             if (!same)
                 changed.Add(document);
             files[document.Path] = same ? previous! : new FeedFile(document, lastModified(document.Path));
