@@ -32,6 +32,7 @@ internal sealed partial class FeedPublisher(
 {
     private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(30);
     private static readonly TimeSpan Rescan = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan StartSettles = TimeSpan.FromSeconds(5);
 
     private readonly SemaphoreSlim _changed = new(0);
     private readonly Lock _pendingGate = new();
@@ -150,18 +151,22 @@ internal sealed partial class FeedPublisher(
 
     /// <summary>
     /// Compresses the new files off the build's path (a reader asking for gzip meanwhile waits for
-    /// its file alone) and lets go of their uncompressed bytes. After the first build, which read
-    /// every post, the runtime is also asked to return the memory that reading took to the system.
+    /// its file alone) and lets go of their uncompressed bytes. After the first build the runtime is
+    /// also asked, once the start's one-time work is over (that build read every post; the
+    /// announcements' first look records every post it sees), to give back the memory it took:
+    /// the GC keeps a heap grown once for good otherwise, and an idle service should hold what it uses.
     /// </summary>
     private static void Compact(FeedSet served, IReadOnlyList<FeedDocument> changed, bool everything)
     {
         // The files alone, not the documents: they hold the very bytes to let go of.
         FeedFile[] files = [.. changed.Select(d => served.Find(d.Path)).OfType<FeedFile>()];
-        _ = Task.Run(() =>
+        _ = Task.Run(async () =>
         {
             Parallel.ForEach(files, file => file.Compact());
-            if (everything)
-                GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            if (!everything)
+                return;
+            await Task.Delay(StartSettles);
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         });
     }
 
