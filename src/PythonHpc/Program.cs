@@ -66,10 +66,12 @@ internal partial class Program
         MailSetup.Validate(app.Services);
         SubscribersSetup.Validate(app.Services);
         AnnouncementsSetup.Validate(app.Services);
+        // Feeds first, ahead of routing: they are nearly every request a blog's service answers.
+        app.UseFeeds();
+        app.UseRouting();
         app.UseForwardedHeaders();
         app.MapHealth();
         app.MapSubscribers();
-        app.MapFeeds();
         return app;
     }
 }

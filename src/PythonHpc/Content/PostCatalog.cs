@@ -30,6 +30,8 @@ internal sealed class PostCatalog(ContentOptions content, PostLoader loader)
     private readonly Lock _gate = new();
     private Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private Dictionary<string, SourceStamp> _metadataStamps = new(StringComparer.Ordinal);
+    private Dictionary<string, FrontMatter> _defaults = new(StringComparer.Ordinal);
+    private CatalogSnapshot? _snapshot;
     private List<Problem> _metadataProblems = [];
 
     /// <summary>Problems of the files read by the last refresh only: what a service logs without repeating itself.</summary>
@@ -37,39 +39,122 @@ internal sealed class PostCatalog(ContentOptions content, PostLoader loader)
 
     public int LastReadCount { get; private set; }
 
-    public CatalogSnapshot Refresh()
+    /// <summary>Lists the whole folder and reads again the files whose size or modification time changed.</summary>
+    public CatalogSnapshot Refresh() => Refresh(null);
+
+    /// <summary>
+    /// Reads again only <paramref name="changed"/> (paths a file watcher reported, files or folders,
+    /// existing or gone), or lists the whole folder when <paramref name="changed"/> is null or names
+    /// something a path alone cannot settle: a folder (moved in or out with its posts inside) or a
+    /// <c>_metadata.yml</c>, whose values every post below it inherits.
+    /// </summary>
+    public CatalogSnapshot Refresh(IReadOnlyCollection<string>? changed)
     {
         lock (_gate)
         {
-            var (files, metadata) = List();
-            var defaults = Defaults(metadata);
-            if (!SameStamps(metadata, _metadataStamps))
-                _entries.Clear();
-            _metadataStamps = metadata;
-
-            var next = new Dictionary<string, Entry>(files.Count, StringComparer.Ordinal);
-            var toRead = new List<string>();
-            foreach (var (path, stamp) in files)
+            if (changed is null || Stamps(changed) is not { } stamps)
+                return RefreshAll();
+            var next = new Dictionary<string, Entry>(_entries, StringComparer.Ordinal);
+            var toRead = new Dictionary<string, SourceStamp>(StringComparer.Ordinal);
+            foreach (var (path, stamp) in stamps)
             {
-                if (_entries.TryGetValue(path, out var entry) && entry.Stamp == stamp)
-                    next[path] = entry;
-                else
-                    toRead.Add(path);
+                if (stamp is not { } now)
+                    next.Remove(path);
+                else if (!(_entries.TryGetValue(path, out var entry) && entry.Stamp == now))
+                    toRead[path] = now;
             }
-            var read = new ConcurrentBag<(string, Entry)>();
-            Parallel.ForEach(toRead, path =>
-            {
-                var result = loader.Load(path, DefaultsFor(path, defaults), withBody: false);
-                // Keep the stamp from the listing: a file written again while being read is read again next time.
-                read.Add((path, new Entry(files[path], result)));
-            });
-            foreach (var (path, entry) in read)
-                next[path] = entry;
-            _entries = next;
-            LastReadCount = toRead.Count;
-            LastReadProblems = [.. read.OrderBy(r => r.Item1, StringComparer.Ordinal).SelectMany(r => r.Item2.Result.Problems)];
-            return Snapshot();
+            return Read(next, toRead);
         }
+    }
+
+    private CatalogSnapshot RefreshAll()
+    {
+        var (files, metadata) = List();
+        _defaults = Defaults(metadata);
+        if (!SameStamps(metadata, _metadataStamps))
+            _entries.Clear();
+        _metadataStamps = metadata;
+
+        var next = new Dictionary<string, Entry>(files.Count, StringComparer.Ordinal);
+        var toRead = new Dictionary<string, SourceStamp>(StringComparer.Ordinal);
+        foreach (var (path, stamp) in files)
+        {
+            if (_entries.TryGetValue(path, out var entry) && entry.Stamp == stamp)
+                next[path] = entry;
+            else
+                toRead[path] = stamp;
+        }
+        return Read(next, toRead);
+    }
+
+    /// <summary>
+    /// Reads <paramref name="toRead"/> into <paramref name="next"/>, which becomes the catalog. When
+    /// nothing was read or removed, the previous snapshot is returned, the same object.
+    /// </summary>
+    private CatalogSnapshot Read(Dictionary<string, Entry> next, Dictionary<string, SourceStamp> toRead)
+    {
+        if (toRead.Count == 0 && next.Count == _entries.Count && _snapshot is not null)
+        {
+            (LastReadCount, LastReadProblems) = (0, []);
+            return _snapshot;
+        }
+        var read = new ConcurrentBag<(string, Entry)>();
+        Parallel.ForEach(toRead, file =>
+        {
+            var result = loader.Load(file.Key, DefaultsFor(file.Key, _defaults), withBody: false);
+            // Keep the stamp from before the read: a file written again while being read is read again next time.
+            read.Add((file.Key, new Entry(file.Value, result)));
+        });
+        foreach (var (path, entry) in read)
+            next[path] = entry;
+        _entries = next;
+        LastReadCount = toRead.Count;
+        LastReadProblems = [.. read.OrderBy(r => r.Item1, StringComparer.Ordinal).SelectMany(r => r.Item2.Result.Problems)];
+        return _snapshot = Snapshot();
+    }
+
+    /// <summary>
+    /// The stamp of each post file among <paramref name="paths"/> (null: gone), skipping what is not a
+    /// post (an editor's swap file, a file in a <c>_drafts</c> folder); null when only a full listing can tell.
+    /// </summary>
+    private Dictionary<string, SourceStamp?>? Stamps(IReadOnlyCollection<string> paths)
+    {
+        var stamps = new Dictionary<string, SourceStamp?>(StringComparer.Ordinal);
+        var root = content.PostsRoot.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        foreach (var path in paths)
+        {
+            if (!path.StartsWith(root, StringComparison.Ordinal) || Directory.Exists(path))
+                return null;
+            var name = Path.GetFileName(path.AsSpan());
+            if (name.Equals("_metadata.yml", StringComparison.Ordinal))
+                return null;
+            if (!IsCandidate(name) || IsHidden(path.AsSpan(root.Length)))
+            {
+                // A folder that is gone (deleted or moved away) leaves only its own name in the event.
+                if (!File.Exists(path) && HoldsEntries(path))
+                    return null;
+                continue;
+            }
+            var file = new FileInfo(path);
+            stamps[path] = file.Exists ? SourceStamp.Of(file) : null;
+        }
+        return stamps;
+    }
+
+    /// <summary>True when a folder on the way down from the posts folder starts with <c>_</c> or <c>.</c>: the full listing does not enter it.</summary>
+    private static bool IsHidden(ReadOnlySpan<char> relative)
+    {
+        var folders = Path.GetDirectoryName(relative);
+        foreach (var range in folders.Split(Path.DirectorySeparatorChar))
+            if (folders[range] is ['_' or '.', ..])
+                return true;
+        return false;
+    }
+
+    private bool HoldsEntries(string folder)
+    {
+        var prefix = folder + Path.DirectorySeparatorChar;
+        return _entries.Keys.Any(k => k.StartsWith(prefix, StringComparison.Ordinal));
     }
 
     private CatalogSnapshot Snapshot()

@@ -14,11 +14,22 @@ internal sealed class FeedBuilder(SiteOptions site, FeedsOptions options)
     private readonly RssFeedWriter _rss = new(site);
     private readonly AtomFeedWriter _atom = new(site);
     private readonly JsonFeedWriter _json = new(site);
+    private readonly ConcurrentDictionary<string, string> _slugs = new(StringComparer.Ordinal);
 
     /// <param name="published">Newest first, as <see cref="CatalogSnapshot.PublishedAt"/> gives them.</param>
-    public IReadOnlyList<FeedDocument> Build(IReadOnlyList<Post> published, Func<Post, RenderedPost> render)
+    public IReadOnlyList<FeedDocument> Build(IReadOnlyList<Post> published, Func<Post, RenderedPost> render) =>
+        Build(published, render, null).Documents;
+
+    /// <summary>The files built, and every post some feed shows (built or not): the renderings worth keeping.</summary>
+    internal sealed record Outcome(IReadOnlyList<FeedDocument> Documents, IReadOnlySet<Post> Shown);
+
+    /// <param name="published">Newest first, as <see cref="CatalogSnapshot.PublishedAt"/> gives them.</param>
+    /// <param name="scopes">Only the files of these <see cref="FeedScope"/>s; null: all of them.</param>
+    public Outcome Build(IReadOnlyList<Post> published, Func<Post, RenderedPost> render, IReadOnlySet<string>? scopes)
     {
         var plans = Plan(published);
+        var shown = plans.SelectMany(p => p.Posts).ToHashSet<Post>(ReferenceEqualityComparer.Instance);
+        plans = scopes is null ? plans : [.. plans.Where(p => scopes.Contains(p.Folder))];
         var needed = plans.SelectMany(p => p.Posts).Distinct().ToList();
         var rendered = new ConcurrentDictionary<Post, RenderedPost>(ReferenceEqualityComparer.Instance);
         Parallel.ForEach(needed, post => rendered[post] = render(post));
@@ -32,9 +43,13 @@ internal sealed class FeedBuilder(SiteOptions site, FeedsOptions options)
                 documents.Add(document);
         });
         foreach (var document in Chapters(published))
-            documents.Add(document);
-        return [.. documents.OrderBy(d => d.Path, StringComparer.Ordinal)];
+            if (scopes is null || scopes.Contains(document.Path))
+                documents.Add(document);
+        return new Outcome([.. documents.OrderBy(d => d.Path, StringComparer.Ordinal)], shown);
     }
+
+    /// <summary>The slug of a category's name, computed once per name (a 10,000-post blog names a few hundred).</summary>
+    public string SlugOf(string category) => _slugs.GetOrAdd(category, Slug.From);
 
     /// <summary>One chapters file per published webinar that has chapters (the first post of a key wins, in feed order).</summary>
     private static IEnumerable<FeedDocument> Chapters(IReadOnlyList<Post> published)
@@ -55,7 +70,7 @@ internal sealed class FeedBuilder(SiteOptions site, FeedsOptions options)
         {
             foreach (var category in post.Categories)
             {
-                var slug = Slug.From(category);
+                var slug = SlugOf(category);
                 if (!categories.TryGetValue(slug, out var group))
                     categories[slug] = group = (category, []);
                 if (group.Posts.Count < options.MaxItems && (group.Posts.Count == 0 || !ReferenceEquals(group.Posts[^1], post)))
@@ -63,7 +78,7 @@ internal sealed class FeedBuilder(SiteOptions site, FeedsOptions options)
             }
         }
         foreach (var (slug, (name, posts)) in categories)
-            plans.Add(new FeedPlan($"{site.Title}: {name}", $"Posts in {name} from {site.Title}", $"categories/{slug}/", posts));
+            plans.Add(new FeedPlan($"{site.Title}: {name}", $"Posts in {name} from {site.Title}", FeedScope.Category(slug), posts));
         return plans;
     }
 

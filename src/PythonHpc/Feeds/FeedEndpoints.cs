@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
 namespace PythonHpc.Feeds;
@@ -13,25 +14,32 @@ internal static class FeedEndpoints
     /// <summary>Readers poll every few minutes; a minute of freshness spares a burst, the validators do the rest.</summary>
     private const string CacheControl = "public, max-age=60";
 
-    public static IEndpointRouteBuilder MapFeeds(this IEndpointRouteBuilder app)
+    /// <summary>
+    /// Serves the feeds ahead of routing and of every other middleware: a feed request costs a
+    /// dictionary lookup and header comparisons, as a static file server's does. Other paths go on.
+    /// </summary>
+    public static IApplicationBuilder UseFeeds(this IApplicationBuilder app)
     {
-        app.MapMethods("/{**path}", [HttpMethods.Get, HttpMethods.Head], Serve);
-        return app;
+        var feeds = app.ApplicationServices.GetRequiredService<FeedPublisher>();
+        return app.Use((context, next) =>
+        {
+            var request = context.Request;
+            if (!(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+                || request.Path.Value is not ['/', .. var path] || feeds.Current.Find(path) is not { } file)
+                return next(context);
+            return Serve(context, file);
+        });
     }
 
-    private static Task Serve(HttpContext context, string? path, FeedPublisher feeds)
+    private static Task Serve(HttpContext context, FeedFile file)
     {
-        var file = path is null ? null : feeds.Current.Find(path);
-        if (file is null)
-        {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
-            return Task.CompletedTask;
-        }
+        // Every value below was computed when the feed was built: a request costs a lookup, a few
+        // header comparisons and a copy of bytes already compressed.
         var request = context.Request;
         var response = context.Response;
         var headers = response.Headers;
         headers.ETag = file.ETag;
-        headers.LastModified = file.LastModified.ToString("R", CultureInfo.InvariantCulture);
+        headers.LastModified = file.LastModifiedText;
         headers.CacheControl = CacheControl;
         headers.Vary = HeaderNames.AcceptEncoding;
         if (NotModified(request, file))
@@ -39,15 +47,17 @@ internal static class FeedEndpoints
             response.StatusCode = StatusCodes.Status304NotModified;
             return Task.CompletedTask;
         }
-        var (body, encoding) = Choose(request.Headers.AcceptEncoding.ToString(), file);
-        response.ContentType = file.Document.ContentType;
+        var (body, encoding) = Choose(request.Headers.AcceptEncoding, file);
+        response.ContentType = file.ContentType;
         if (encoding is not null)
             headers.ContentEncoding = encoding;
-        response.ContentLength = body.Length;
-        return HttpMethods.IsHead(request.Method) ? Task.CompletedTask : response.Body.WriteAsync(body).AsTask();
+        response.ContentLength = body?.Length ?? file.Length;
+        if (HttpMethods.IsHead(request.Method))
+            return Task.CompletedTask;
+        return response.Body.WriteAsync(body ?? file.Bytes).AsTask();
     }
 
-    /// <summary>If-None-Match wins over If-Modified-Since when both are sent (RFC 9110 §13.2.2); ETags compare weakly.</summary>
+    /// <summary>If-None-Match wins over If-Modified-Since when both are sent (RFC 9110 §13.2.2); ETags compare weakly (§8.8.3.2).</summary>
     internal static bool NotModified(HttpRequest request, FeedFile file)
     {
         var ifNoneMatch = request.Headers.IfNoneMatch;
@@ -55,9 +65,12 @@ internal static class FeedEndpoints
         {
             var ours = Opaque(file.ETag);
             foreach (var header in ifNoneMatch)
-                foreach (var tag in (header ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-                    if (tag == "*" || Opaque(tag).SequenceEqual(ours))
+                foreach (var range in (header ?? "").AsSpan().Split(','))
+                {
+                    var tag = (header ?? "").AsSpan()[range].Trim();
+                    if (tag is "*" || Opaque(tag).SequenceEqual(ours))
                         return true;
+                }
             return false;
         }
         return DateTimeOffset.TryParseExact(request.Headers.IfModifiedSince.ToString(), "R", CultureInfo.InvariantCulture,
@@ -65,43 +78,57 @@ internal static class FeedEndpoints
                && file.LastModified <= since;
     }
 
-    private static ReadOnlySpan<char> Opaque(string tag) => tag.StartsWith("W/", StringComparison.Ordinal) ? tag.AsSpan(2) : tag.AsSpan();
+    private static ReadOnlySpan<char> Opaque(ReadOnlySpan<char> tag) => tag.StartsWith("W/", StringComparison.Ordinal) ? tag[2..] : tag;
 
-    /// <summary>Brotli, then gzip, then the bytes as they are, as far as Accept-Encoding allows (q=0 refuses).</summary>
-    internal static (byte[] Body, string? Encoding) Choose(string acceptEncoding, FeedFile file)
+    /// <summary>
+    /// Brotli, then gzip, as far as Accept-Encoding allows (q=0 refuses); null for the bytes as they are. Brotli at its best setting takes a few hundred milliseconds per feed,
+    /// so it is made on the first request that accepts it and kept for the next ones.
+    /// </summary>
+    internal static (byte[]? Body, string? Encoding) Choose(StringValues acceptEncoding, FeedFile file)
     {
-        if (acceptEncoding.Length == 0)
-            return (file.Document.Bytes, null);
-        var (brotli, gzip) = (Accepts(acceptEncoding, "br"), Accepts(acceptEncoding, "gzip"));
+        if (acceptEncoding.Count == 0)
+            return (null, null);
+        bool brotli = false, gzip = false;
+        foreach (var header in acceptEncoding)
+        {
+            brotli |= Accepts(header, "br");
+            gzip |= Accepts(header, "gzip");
+        }
         if (brotli && file.Brotli is { } br)
             return (br, "br");
         if (gzip && file.Gzip is { } gz)
             return (gz, "gzip");
-        return (file.Document.Bytes, null);
+        return (null, null);
     }
 
-    private static bool Accepts(string header, string coding)
+    /// <summary>Whether <paramref name="header"/> accepts <paramref name="coding"/>, by name or by <c>*</c> (RFC 9110 §12.5.3); no allocation.</summary>
+    private static bool Accepts(string? header, string coding)
     {
+        var text = (header ?? "").AsSpan();
         bool? star = null;
-        foreach (var part in header.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        foreach (var range in text.Split(','))
         {
+            var part = text[range];
             var semicolon = part.IndexOf(';');
             var name = (semicolon < 0 ? part : part[..semicolon]).Trim();
             var accepted = semicolon < 0 || Quality(part[(semicolon + 1)..]) > 0;
             if (name.Equals(coding, StringComparison.OrdinalIgnoreCase))
                 return accepted;
-            if (name == "*")
+            if (name is "*")
                 star = accepted;
         }
         return star ?? false;
     }
 
-    private static double Quality(string parameters)
+    private static double Quality(ReadOnlySpan<char> parameters)
     {
-        foreach (var parameter in parameters.Split(';', StringSplitOptions.TrimEntries))
+        foreach (var range in parameters.Split(';'))
+        {
+            var parameter = parameters[range].Trim();
             if (parameter.StartsWith("q=", StringComparison.OrdinalIgnoreCase)
-                && double.TryParse(parameter.AsSpan(2), NumberStyles.Float, CultureInfo.InvariantCulture, out var q))
+                && double.TryParse(parameter[2..], NumberStyles.Float, CultureInfo.InvariantCulture, out var q))
                 return q;
+        }
         return 1;
     }
 }

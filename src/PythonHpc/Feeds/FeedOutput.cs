@@ -30,10 +30,29 @@ internal static class FeedOutput
             lastModified[document.Path] = new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero);
         }
         var removed = RemoveStale(folder, documents);
-        var manifest = System.Text.Encoding.UTF8.GetBytes(string.Join('\n', documents.Select(d => d.Path)) + "\n");
+        WriteManifest(folder, documents.Select(d => d.Path));
+        return new Outcome(written, documents.Count - written, removed, lastModified);
+    }
+
+    /// <summary>
+    /// After a rebuild of some feeds: writes <paramref name="changed"/>, removes <paramref name="removed"/>, and
+    /// records <paramref name="paths"/> (every file now served) in the manifest. Touches no other file.
+    /// </summary>
+    public static void Apply(string folder, IReadOnlyList<FeedDocument> changed, IReadOnlyList<string> removed, IEnumerable<string> paths)
+    {
+        folder = Path.GetFullPath(folder);
+        foreach (var document in changed)
+            Replace(Path.Combine(folder, document.Path), document.Bytes);
+        foreach (var path in removed)
+            Remove(folder, path);
+        WriteManifest(folder, paths.Order(StringComparer.Ordinal));
+    }
+
+    private static void WriteManifest(string folder, IEnumerable<string> paths)
+    {
+        var manifest = System.Text.Encoding.UTF8.GetBytes(string.Join('\n', paths) + "\n");
         if (!SameBytes(Path.Combine(folder, Manifest), manifest))
             Replace(Path.Combine(folder, Manifest), manifest);
-        return new Outcome(written, documents.Count - written, removed, lastModified);
     }
 
     /// <summary>
@@ -61,18 +80,25 @@ internal static class FeedOutput
             // Only relative paths below the folder, as this class wrote them; a tampered manifest deletes nothing outside.
             if (line.Length == 0 || current.Contains(line) || Path.IsPathRooted(line) || line.Split('/').Contains(".."))
                 continue;
-            var path = Path.Combine(folder, line);
-            if (!File.Exists(path))
-                continue;
-            File.Delete(path);
-            removed++;
-            var directory = Path.GetDirectoryName(path);
-            while (directory is not null && directory.Length > folder.Length && Directory.Exists(directory) && !Directory.EnumerateFileSystemEntries(directory).Any())
-            {
-                Directory.Delete(directory);
-                directory = Path.GetDirectoryName(directory);
-            }
+            if (Remove(folder, line))
+                removed++;
         }
         return removed;
+    }
+
+    /// <summary>Deletes <paramref name="relative"/> below <paramref name="folder"/>, and the folders it leaves empty.</summary>
+    private static bool Remove(string folder, string relative)
+    {
+        var path = Path.Combine(folder, relative);
+        if (!File.Exists(path))
+            return false;
+        File.Delete(path);
+        var directory = Path.GetDirectoryName(path);
+        while (directory is not null && directory.Length > folder.Length && Directory.Exists(directory) && !Directory.EnumerateFileSystemEntries(directory).Any())
+        {
+            Directory.Delete(directory);
+            directory = Path.GetDirectoryName(directory);
+        }
+        return true;
     }
 }

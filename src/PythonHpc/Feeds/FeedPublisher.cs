@@ -3,13 +3,22 @@ using PythonHpc.Content;
 
 namespace PythonHpc.Feeds;
 
-/// <summary>What the last build did, for <c>/healthz</c> and the logs.</summary>
-internal sealed record FeedStatus(DateTimeOffset BuiltAt, TimeSpan Took, int Posts, int Published, int Errors, int Warnings, int Feeds, DateTimeOffset? NextPublication);
+/// <summary>
+/// What the last build did, for <c>/healthz</c> and the logs: <see cref="Read"/> post files read again,
+/// <see cref="Rebuilt"/> the feed files built (every one at start; after a change, only the main feeds and
+/// those of the changed posts' categories).
+/// </summary>
+internal sealed record FeedStatus(DateTimeOffset BuiltAt, TimeSpan Took, int Posts, int Published, int Errors, int Warnings, int Feeds,
+    DateTimeOffset? NextPublication, int Read, IReadOnlyList<string> Rebuilt);
 
 /// <summary>
-/// Keeps the served feeds in step with the posts folder: builds at start (before the first request
-/// is served), again shortly after any file under the folder changes, when a scheduled post's date
-/// arrives, and every minute in case the file watcher missed an event (network file systems do).
+/// Keeps the served feeds in step with the posts folder. At start it reads every post and builds
+/// every feed, before the first request is served. Then the file watcher's events name what
+/// changed: shortly after a burst of them only those files are read again, and only the feeds they
+/// can change are built (the main ones, their categories', their chapters) and swapped in with the
+/// others kept. A watcher that overflows or fails, a folder moved in or out, or a changed
+/// <c>_metadata.yml</c> makes the next refresh list the whole folder; so does a timer every minute,
+/// for file systems that miss events (network ones do), and the moment a scheduled post is due.
 /// A failed build is logged and the previous feeds stay served.
 /// </summary>
 internal sealed partial class FeedPublisher(
@@ -23,8 +32,14 @@ internal sealed partial class FeedPublisher(
 {
     private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(30);
     private static readonly TimeSpan Rescan = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan StartSettles = TimeSpan.FromSeconds(5);
 
     private readonly SemaphoreSlim _changed = new(0);
+    private readonly Lock _pendingGate = new();
+    private HashSet<string> _pending = new(StringComparer.Ordinal);
+    private bool _listAll;
+    private bool _outputStale = true;
+    private IReadOnlyList<Post>? _published;
     private FileSystemWatcher? _watcher;
     private volatile FeedSet _current = FeedSet.Empty;
 
@@ -40,8 +55,9 @@ internal sealed partial class FeedPublisher(
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        Rebuild();
+        // Watch first: a change made while the first build reads the folder is then not missed.
         _watcher = Watch(contentOptions.PostsRoot);
+        Rebuild(null);
         await base.StartAsync(cancellationToken);
     }
 
@@ -52,21 +68,22 @@ internal sealed partial class FeedPublisher(
             var wait = Rescan;
             if (Status?.NextPublication is { } next)
                 wait = TimeSpan.FromTicks(Math.Clamp((next - time.GetUtcNow()).Ticks, 0, Rescan.Ticks)) + TimeSpan.FromMilliseconds(1);
+            bool signalled;
             try
             {
-                if (await _changed.WaitAsync(wait, stoppingToken))
-                {
-                    // Editors save in bursts (write, rename, touch): wait for the burst to end, then build once.
+                signalled = await _changed.WaitAsync(wait, stoppingToken);
+                // Editors save in bursts (write a temporary file, rename it over the post, touch it): wait for the burst to end.
+                if (signalled)
                     while (await _changed.WaitAsync(Debounce, stoppingToken))
                     {
                     }
-                }
             }
             catch (OperationCanceledException)
             {
                 break;
             }
-            Rebuild();
+            var (paths, listAll) = TakePending();
+            Rebuild(signalled && !listAll ? paths : null);
         }
     }
 
@@ -77,27 +94,44 @@ internal sealed partial class FeedPublisher(
         base.Dispose();
     }
 
-    /// <summary>Builds the feeds from the folder as it is now and swaps them in. Never throws.</summary>
-    public void Rebuild()
+    /// <summary>Reads the whole folder again and builds what changed. Never throws.</summary>
+    public void Rebuild() => Rebuild(null);
+
+    /// <summary>
+    /// Reads <paramref name="changed"/> again (null: lists the whole folder), builds the feeds the
+    /// changed posts appear in, and swaps them in. Never throws.
+    /// </summary>
+    private void Rebuild(IReadOnlyCollection<string>? changed)
     {
         var clock = Stopwatch.StartNew();
         try
         {
-            var snapshot = catalog.Refresh();
+            var previous = Snapshot;
+            var snapshot = catalog.Refresh(changed);
             foreach (var problem in catalog.LastReadProblems)
                 LogProblem(problem);
             var now = time.GetUtcNow();
             var published = snapshot.PublishedAt(now);
-            var documents = builder.Build(published, content.Render);
-            content.Sweep();
-            var lastModified = WriteOutput(documents);
-            _current = _current.With(documents, path => lastModified?.GetValueOrDefault(path, now) ?? now);
+            var touched = _published is null ? null : Touched(_published, published);
+            if (touched is { Count: 0 } && ReferenceEquals(snapshot, previous))
+                return;
+            var change = touched is { Count: 0 } ? null : Build(published, touched, now);
+            var rebuilt = change?.Rebuilt ?? [];
+            _published = published;
+            // Status first: whoever sees the new feeds then also sees the build that made them.
             Status = new FeedStatus(now, clock.Elapsed, snapshot.Posts.Count, published.Count,
                 snapshot.Problems.Count(p => p.Severity == Severity.Error), snapshot.Problems.Count(p => p.Severity == Severity.Warning),
-                documents.Count, snapshot.NextPublicationAfter(now));
+                (change?.Set ?? _current).Count, snapshot.NextPublicationAfter(now), catalog.LastReadCount, rebuilt);
             Snapshot = snapshot;
-            if (catalog.LastReadCount > 0)
-                LogBuilt(published.Count, snapshot.Posts.Count, documents.Count, catalog.LastReadCount, clock.ElapsedMilliseconds);
+            if (change is not null)
+            {
+                // Swapped in before writing: a reader of the service need not wait for the disk.
+                _current = change.Set;
+                WriteOutput(change);
+                Compact(_current, change.Changed, everything: touched is null);
+            }
+            if (catalog.LastReadCount > 0 || rebuilt.Count > 0)
+                LogBuilt(published.Count, snapshot.Posts.Count, rebuilt.Count, catalog.LastReadCount, clock.ElapsedMilliseconds);
             Rebuilt?.Invoke();
         }
         catch (Exception e)
@@ -106,16 +140,93 @@ internal sealed partial class FeedPublisher(
         }
     }
 
-    private IReadOnlyDictionary<string, DateTimeOffset>? WriteOutput(IReadOnlyList<FeedDocument> documents)
+    /// <summary>Builds the feeds <paramref name="touched"/> posts appear in (null: every feed); returns the set they make and their paths.</summary>
+    private FeedSet.Change Build(IReadOnlyList<Post> published, List<Post>? touched, DateTimeOffset now)
+    {
+        var scopes = touched is null ? null : FeedScope.Touched(touched, builder.SlugOf);
+        var built = builder.Build(published, content.Render, scopes);
+        content.Keep(built.Shown);
+        return _current.With(built.Documents, scopes, _ => now);
+    }
+
+    /// <summary>
+    /// Compresses the new files off the build's path (a reader asking for gzip meanwhile waits for
+    /// its file alone) and lets go of their uncompressed bytes. After the first build the runtime is
+    /// also asked, once the start's one-time work is over (that build read every post; the
+    /// announcements' first look records every post it sees), to give back the memory it took:
+    /// the GC keeps a heap grown once for good otherwise, and an idle service should hold what it uses.
+    /// </summary>
+    private static void Compact(FeedSet served, IReadOnlyList<FeedDocument> changed, bool everything)
+    {
+        // The files alone, not the documents: they hold the very bytes to let go of.
+        FeedFile[] files = [.. changed.Select(d => served.Find(d.Path)).OfType<FeedFile>()];
+        _ = Task.Run(async () =>
+        {
+            Parallel.ForEach(files, file => file.Compact());
+            if (!everything)
+                return;
+            await Task.Delay(StartSettles);
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        });
+    }
+
+    /// <summary>The published posts in one list and not the other (unchanged posts are the same objects in both).</summary>
+    private static List<Post> Touched(IReadOnlyList<Post> before, IReadOnlyList<Post> after)
+    {
+        var was = before.ToHashSet(ReferenceEqualityComparer.Instance);
+        var @is = after.ToHashSet(ReferenceEqualityComparer.Instance);
+        return [.. before.Where(p => !@is.Contains(p)), .. after.Where(p => !was.Contains(p))];
+    }
+
+    private (IReadOnlyCollection<string> Paths, bool ListAll) TakePending()
+    {
+        lock (_pendingGate)
+        {
+            var taken = (_pending, _listAll);
+            (_pending, _listAll) = (new HashSet<string>(StringComparer.Ordinal), false);
+            return taken;
+        }
+    }
+
+    private void Changed(string path)
+    {
+        lock (_pendingGate)
+            _pending.Add(path);
+        _changed.Release();
+    }
+
+    private void ListAll()
+    {
+        lock (_pendingGate)
+            _listAll = true;
+        _changed.Release();
+    }
+
+    /// <summary>
+    /// Writes the files that changed (all of them after a failed write or at start, comparing with
+    /// what is on disk). The served set keeps its dates: at start, the files' own; after, the build's.
+    /// </summary>
+    private void WriteOutput(FeedSet.Change change)
     {
         try
         {
-            return FeedOutput.Write(options.OutputPath, documents).LastModified;
+            if (_outputStale)
+            {
+                var all = change.Set.Paths.Order(StringComparer.Ordinal).Select(p => change.Set.Find(p)!.Document).ToList();
+                var written = FeedOutput.Write(options.OutputPath, all);
+                // A new set, not a change of this one: every file takes its date from the disk.
+                _current = FeedSet.Empty.With(all, null, p => written.LastModified.GetValueOrDefault(p, time.GetUtcNow())).Set;
+            }
+            else
+            {
+                FeedOutput.Apply(options.OutputPath, change.Changed, change.Removed, change.Set.Paths);
+            }
+            _outputStale = false;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            _outputStale = true;
             LogOutputFailed(options.OutputPath, e.Message);
-            return null;
         }
     }
 
@@ -129,13 +240,18 @@ internal sealed partial class FeedPublisher(
                 NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
                 InternalBufferSize = 64 * 1024,
             };
-            FileSystemEventHandler changed = (_, _) => _changed.Release();
+            FileSystemEventHandler changed = (_, e) => Changed(e.FullPath);
             watcher.Changed += changed;
             watcher.Created += changed;
             watcher.Deleted += changed;
-            watcher.Renamed += (_, _) => _changed.Release();
-            // An overflow loses events, not changes: the next build lists the whole folder anyway.
-            watcher.Error += (_, _) => _changed.Release();
+            // An editor's save is often a rename of a temporary file over the post: both names matter.
+            watcher.Renamed += (_, e) =>
+            {
+                Changed(e.OldFullPath);
+                Changed(e.FullPath);
+            };
+            // An overflow (InternalBufferOverflowException) loses events, not changes: list the whole folder.
+            watcher.Error += (_, _) => ListAll();
             watcher.EnableRaisingEvents = true;
             return watcher;
         }
@@ -154,7 +270,7 @@ internal sealed partial class FeedPublisher(
             LogPostWarning(problem.ToString());
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Feeds built: {Published} of {Posts} posts published in {Feeds} files ({Read} files read) in {Milliseconds} ms")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Feeds built: {Published} of {Posts} posts published; {Feeds} files built ({Read} posts read) in {Milliseconds} ms")]
     private partial void LogBuilt(int published, int posts, int feeds, int read, long milliseconds);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Problem}")]

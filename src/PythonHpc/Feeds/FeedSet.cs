@@ -21,20 +21,37 @@ internal sealed class FeedSet
     public FeedFile? Find(string path) => _files.GetValueOrDefault(path);
 
     /// <summary>
-    /// A set for <paramref name="documents"/> that reuses the previous set's file wherever the bytes
-    /// are the same, keeping its validators and compressed forms.
+    /// What a rebuild changed: the new set, the paths of the files built (<see cref="Rebuilt"/>), those
+    /// among them whose bytes are new (<see cref="Changed"/>), and the paths no longer served.
     /// </summary>
-    public FeedSet With(IReadOnlyList<FeedDocument> documents, Func<string, DateTimeOffset> lastModified)
+    internal sealed record Change(FeedSet Set, IReadOnlyList<string> Rebuilt, IReadOnlyList<FeedDocument> Changed, IReadOnlyList<string> Removed);
+
+    /// <summary>
+    /// A set whose files in <paramref name="scopes"/> (every file when null) are <paramref name="documents"/>
+    /// and whose other files are this set's. Wherever the bytes are the same the previous file is
+    /// kept, with its validators and compressed forms; <paramref name="lastModified"/> dates the others.
+    /// </summary>
+    public Change With(IReadOnlyList<FeedDocument> documents, IReadOnlySet<string>? scopes, Func<string, DateTimeOffset> lastModified)
     {
-        var files = new Dictionary<string, FeedFile>(documents.Count, StringComparer.Ordinal);
+        var files = new Dictionary<string, FeedFile>(_files.Count + documents.Count, StringComparer.Ordinal);
+        var removed = new List<string>();
+        foreach (var (path, file) in _files)
+        {
+            if (scopes is null || scopes.Contains(FeedScope.Of(path)))
+                removed.Add(path);
+            else
+                files[path] = file;
+        }
+        var changed = new List<FeedDocument>();
         foreach (var document in documents)
         {
             var previous = Find(document.Path);
-            files[document.Path] = previous is not null && previous.Document.Bytes.AsSpan().SequenceEqual(document.Bytes)
-                && previous.Document.ContentType == document.ContentType
-                ? previous
-                : new FeedFile(document, lastModified(document.Path));
+            var same = previous is not null && previous.Same(document);
+            if (!same)
+                changed.Add(document);
+            files[document.Path] = same ? previous! : new FeedFile(document, lastModified(document.Path));
         }
-        return new FeedSet(files.ToFrozenDictionary(StringComparer.Ordinal));
+        removed.RemoveAll(files.ContainsKey);
+        return new Change(new FeedSet(files.ToFrozenDictionary(StringComparer.Ordinal)), [.. documents.Select(d => d.Path)], changed, removed);
     }
 }

@@ -26,6 +26,8 @@ internal static class HealthEndpoints
                     warnings = status.Warnings,
                     files = status.Feeds,
                     nextPublication = status.NextPublication,
+                    read = status.Read,
+                    rebuilt = status.Rebuilt,
                 },
                 scheduler = new
                 {

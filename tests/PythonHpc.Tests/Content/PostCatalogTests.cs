@@ -69,6 +69,61 @@ public sealed class PostCatalogTests : IDisposable
     }
 
     [Fact]
+    public void A_refresh_of_named_paths_reads_those_files_only_and_a_full_one_catches_what_was_missed()
+    {
+        Post("a.md", "A");
+        Post("b.md", "B");
+        var catalog = Catalog();
+        var first = catalog.Refresh();
+        Post("a.md", "A edited, longer");
+        Post("b.md", "B edited, longer");
+        Post("c.md", "C");
+        // As if the watcher had reported a.md and c.md and lost the event for b.md (an overflow).
+        var named = catalog.Refresh([_folder["posts/a.md"], _folder["posts/c.md"], _folder["posts/.a.md.swp"]]);
+        Assert.Equal(2, catalog.LastReadCount);
+        Assert.Equal(["A edited, longer", "B", "C"], named.Posts.Select(p => p.Title).Order());
+        Assert.Same(first.Posts.Single(p => p.Title == "B"), named.Posts.Single(p => p.Title == "B"));
+        var full = catalog.Refresh();
+        Assert.Equal(1, catalog.LastReadCount);
+        Assert.Equal(["A edited, longer", "B edited, longer", "C"], full.Posts.Select(p => p.Title).Order());
+        Assert.Same(full, catalog.Refresh([_folder["posts/a.md"]]));
+    }
+
+    [Fact]
+    public void A_refresh_of_named_paths_handles_renames_deletions_and_moved_folders()
+    {
+        Post("a.md", "A");
+        Post("sub/b.md", "B");
+        Post("sub/c.md", "C");
+        var catalog = Catalog();
+        catalog.Refresh();
+        File.Move(_folder["posts/a.md"], _folder["posts/renamed.md"]);
+        var renamed = catalog.Refresh([_folder["posts/a.md"], _folder["posts/renamed.md"]]);
+        Assert.Equal(1, catalog.LastReadCount);
+        Assert.Equal("renamed", renamed.Posts.Single(p => p.Title == "A").Key);
+        // A folder moved where the listing does not go takes its posts along; its event names only the folder.
+        Directory.Move(_folder["posts/sub"], _folder["posts/_sub"]);
+        var hidden = catalog.Refresh([_folder["posts/sub"], _folder["posts/_sub"]]);
+        Assert.Equal(["A"], hidden.Posts.Select(p => p.Title));
+        Directory.Move(_folder["posts/_sub"], _folder["posts/back"]);
+        var back = catalog.Refresh([_folder["posts/_sub"], _folder["posts/back"]]);
+        Assert.Equal(["A", "B", "C"], back.Posts.Select(p => p.Title).Order());
+        File.Delete(_folder["posts/back/b.md"]);
+        Assert.Equal(["A", "C"], catalog.Refresh([_folder["posts/back/b.md"]]).Posts.Select(p => p.Title).Order());
+    }
+
+    [Fact]
+    public void A_changed_metadata_file_named_by_the_watcher_reads_every_post_below_it_again()
+    {
+        Post("sub/a.md", "A");
+        var catalog = Catalog();
+        Assert.DoesNotContain("Folder Author", catalog.Refresh().Posts.Single().Authors);
+        _folder.Write("posts/sub/_metadata.yml", "author: Folder Author\n");
+        var snapshot = catalog.Refresh([_folder["posts/sub/_metadata.yml"]]);
+        Assert.Equal(["Folder Author"], snapshot.Posts.Single().Authors);
+    }
+
+    [Fact]
     public void Metadata_files_give_defaults_that_posts_override()
     {
         _folder.Write("posts/_metadata.yml", "author: Folder Author\ncategories: [Default]\n");

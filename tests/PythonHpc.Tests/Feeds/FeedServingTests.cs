@@ -3,10 +3,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Xml.Linq;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using PythonHpc.Tests.Support;
 
 namespace PythonHpc.Tests.Feeds;
@@ -16,52 +12,28 @@ public sealed class FeedServingTests : IAsyncLifetime
 {
     private readonly TempFolder _folder = new();
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-    private WebApplication _app = null!;
+    private FeedService _service = null!;
     private HttpClient _http = null!;
 
     public async ValueTask InitializeAsync()
     {
         _folder.Write("posts/2024-01-01-first.md", "---\ntitle: First\ndate: 2024-01-01\ncategories: [Python]\n---\nFirst post, long enough to be worth compressing. " + string.Concat(Enumerable.Repeat("Lorem ipsum dolor sit amet. ", 40)) + "\n");
         _folder.Write("posts/2024-02-01-second.md", "---\ntitle: Second\ndate: 2024-02-01\ncategories: [Python, HPC]\n---\nSecond post.\n");
-        _app = Program.BuildService(new Dictionary<string, string?>
-        {
-            ["Content:PostsPath"] = _folder["posts"],
-            ["Feeds:OutputPath"] = _folder["out"],
-            ["Site:BaseUrl"] = "https://example.org/",
-            ["Http:Urls"] = "http://127.0.0.1:0",
-        });
-        await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        _http = new HttpClient(new HttpClientHandler { AutomaticDecompression = DecompressionMethods.None }) { BaseAddress = new Uri(address) };
+        _service = await FeedService.Start(_folder);
+        _http = _service.Http;
     }
 
     public async ValueTask DisposeAsync()
     {
-        _http.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await _service.DisposeAsync();
         _folder.Dispose();
     }
 
-    private async Task<HttpResponseMessage> Get(string path, Action<HttpRequestHeaders>? headers = null, HttpMethod? method = null)
-    {
-        var request = new HttpRequestMessage(method ?? HttpMethod.Get, path);
-        headers?.Invoke(request.Headers);
-        return await _http.SendAsync(request, Ct);
-    }
+    private Task<HttpResponseMessage> Get(string path, Action<HttpRequestHeaders>? headers = null, HttpMethod? method = null) =>
+        _service.Get(path, headers, method);
 
-    private async Task<string> Eventually(string path, Func<string, bool> condition, int seconds = 10)
-    {
-        var body = "";
-        for (var deadline = DateTime.UtcNow.AddSeconds(seconds); DateTime.UtcNow < deadline; await Task.Delay(25, Ct))
-        {
-            body = await _http.GetStringAsync(path, Ct);
-            if (condition(body))
-                return body;
-        }
-        Assert.Fail($"{path} never met the condition; last body:\n{body}");
-        return body;
-    }
+    private Task<string> Eventually(string path, Func<string, bool> condition, int seconds = 10) =>
+        _service.Eventually(path, condition, seconds);
 
     [Fact]
     public async Task Serves_each_feed_with_its_type_validators_and_the_bytes_written_to_disk()
