@@ -63,7 +63,12 @@ internal sealed partial class AnnouncementDetector(
         var announce = webinars.Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
         var created = await store.SeePosts(fresh, announce, cancellationToken);
         if (!_seen.Initialized)
+        {
             LogFirstLook(log, fresh.Count, created.Count);
+            // Once in a blog's life every post was recorded at once: give back what that took, as
+            // FeedPublisher does after its first build, or an idle service keeps the heap it grew to.
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        }
         _seen.Ids.UnionWith(fresh.Select(p => p.Id));
         _seen.Videos.UnionWith(fresh.Select(AnnouncementStore.VideoKey).OfType<string>());
         _seen = _seen with { Initialized = true };
