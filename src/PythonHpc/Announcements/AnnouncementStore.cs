@@ -163,16 +163,8 @@ internal sealed class AnnouncementStore
         Execute("release-claims", c => c.With("id", id).With("owner", owner), cancellationToken);
 
     /// <summary>Who holds claims on rows of <paramref name="id"/> (some may have lapsed).</summary>
-    public async Task<IReadOnlyList<string>> ClaimOwners(long id, CancellationToken cancellationToken)
-    {
-        await using var connection = await _database.ConnectAsync(cancellationToken);
-        await using var command = _database.Command(connection, "claim-owners").With("id", id);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var owners = new List<string>();
-        while (await reader.ReadAsync(cancellationToken))
-            owners.Add(reader.GetString(0));
-        return owners;
-    }
+    public Task<IReadOnlyList<string>> ClaimOwners(long id, CancellationToken cancellationToken) =>
+        Column("claim-owners", c => c.With("id", id), r => r.GetString(0), cancellationToken);
 
     public async Task<DeliveryCounts> Counts(long id, CancellationToken cancellationToken)
     {
@@ -221,16 +213,8 @@ internal sealed class AnnouncementStore
     }
 
     /// <summary>When each message sent since <paramref name="since"/> went: seeds the hourly cap after a restart.</summary>
-    public async Task<IReadOnlyList<DateTimeOffset>> SentSince(DateTimeOffset since, CancellationToken cancellationToken)
-    {
-        await using var connection = await _database.ConnectAsync(cancellationToken);
-        await using var command = _database.Command(connection, "sent-since").With("since", since);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var times = new List<DateTimeOffset>();
-        while (await reader.ReadAsync(cancellationToken))
-            times.Add(reader.GetFieldValue<DateTimeOffset>(0));
-        return times;
-    }
+    public Task<IReadOnlyList<DateTimeOffset>> SentSince(DateTimeOffset since, CancellationToken cancellationToken) =>
+        Column("sent-since", c => c.With("since", since), r => r.GetFieldValue<DateTimeOffset>(0), cancellationToken);
 
     private async Task<bool> Execute(string statement, Action<DbCommand> bind, CancellationToken cancellationToken)
     {
@@ -238,6 +222,19 @@ internal sealed class AnnouncementStore
         await using var command = _database.Command(connection, statement);
         bind(command);
         return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+    }
+
+    /// <summary>One value from each row a statement returns.</summary>
+    private async Task<IReadOnlyList<T>> Column<T>(string statement, Action<DbCommand> bind, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.ConnectAsync(cancellationToken);
+        await using var command = _database.Command(connection, statement);
+        bind(command);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var values = new List<T>();
+        while (await reader.ReadAsync(cancellationToken))
+            values.Add(read(reader));
+        return values;
     }
 
     private async Task<IReadOnlyList<Announcement>> Query(string statement, Action<DbCommand> bind, CancellationToken cancellationToken)

@@ -128,11 +128,13 @@ internal sealed class MessageSigner : IDisposable
         var input = t_input ??= new ArrayBufferWriter<byte>(4096);
         input.ResetWrittenCount();
         var signed = new List<string>(Headers.Length);
-        foreach (var name in Headers)
+        Span<(int Start, int Length)> fields = stackalloc (int, int)[Headers.Length];
+        Fields(head, fields);
+        for (var i = 0; i < Headers.Length; i++)
         {
-            if (Field(head, name) is var (start, fieldLength) && fieldLength > 0)
+            if (fields[i] is var (start, fieldLength) && fieldLength > 0)
             {
-                signed.Add(name);
+                signed.Add(Headers[i]);
                 Relaxed.Header(head.Slice(start, fieldLength), input);
                 input.Write("\r\n"u8);
             }
@@ -190,10 +192,14 @@ internal sealed class MessageSigner : IDisposable
         output.Advance(length);
     }
 
-    /// <summary>The bottom-most field called <paramref name="name"/> (RFC 6376 §5.4.2 signs instances bottom-up): where it starts and how long it is, with its folded lines.</summary>
-    private static (int Start, int Length)? Field(ReadOnlySpan<byte> head, string name)
+    /// <summary>
+    /// For each of <see cref="Headers"/>, its bottom-most field (RFC 6376 §5.4.2 signs instances
+    /// bottom-up): where it starts and how long it is, with its folded lines; (0, 0) when absent. One
+    /// pass over the header block.
+    /// </summary>
+    private static void Fields(ReadOnlySpan<byte> head, Span<(int Start, int Length)> found)
     {
-        (int, int)? found = null;
+        found.Clear();
         var at = 0;
         while (at < head.Length)
         {
@@ -208,11 +214,16 @@ internal sealed class MessageSigner : IDisposable
             }
             var line = head[at..end];
             var colon = line.IndexOf((byte)':');
-            if (colon == name.Length && System.Text.Ascii.EqualsIgnoreCase(line[..colon], name))
-                found = (at, end - at - 2);
+            for (var i = 0; colon > 0 && i < Headers.Length; i++)
+            {
+                if (colon == Headers[i].Length && System.Text.Ascii.EqualsIgnoreCase(line[..colon], Headers[i]))
+                {
+                    found[i] = (at, end - at - 2);
+                    break;
+                }
+            }
             at = end;
         }
-        return found;
     }
 
     private static FormatOptions CreateWireFormat()
