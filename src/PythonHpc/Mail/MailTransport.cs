@@ -32,6 +32,19 @@ internal abstract class MailTransport : IAsyncDisposable
     /// <exception cref="MailSendException">The message was refused or could not be handed over.</exception>
     public abstract Task<string> Send(WireMessage message, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// <see cref="Send"/> on the calling thread, for a thread that does nothing else (announcement
+    /// senders). <paramref name="beforeEnd"/> runs once the message is written but before its end is
+    /// (SMTP's final dot, from which the server has it): what must be done before the message can be
+    /// delivered, such as committing the previous message's outcome. What it throws stops the message.
+    /// </summary>
+    /// <exception cref="MailSendException">The message was refused or could not be handed over.</exception>
+    public virtual string SendBlocking(WireMessage message, Action? beforeEnd = null)
+    {
+        beforeEnd?.Invoke();
+        return Send(message, CancellationToken.None).GetAwaiter().GetResult();
+    }
+
     public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     public static MailTransport Create(MailOptions options) =>

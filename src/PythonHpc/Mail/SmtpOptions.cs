@@ -27,6 +27,9 @@ internal sealed class SmtpOptions
     /// <summary>Connections kept open to the relay at most (one message at a time on each).</summary>
     public int MaxConnections { get; set; } = 4;
 
+    /// <summary>How long the relay may take over one read or write (the greeting, a reply, a send) before the connection is given up and the message deferred.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
+
     public bool Enabled => !string.IsNullOrWhiteSpace(Host);
 
     public SecureSocketOptions SocketOptions { get; private set; } = SecureSocketOptions.StartTls;
@@ -63,6 +66,8 @@ internal sealed class SmtpOptions
             yield return $"Mail:Smtp:Port must be between 1 and 65535 (or 0 for the usual port), not {Port}";
         if (MaxConnections is < 1 or > 64)
             yield return $"Mail:Smtp:MaxConnections must be between 1 and 64, not {MaxConnections}";
+        if (Timeout < TimeSpan.FromSeconds(1) || Timeout > TimeSpan.FromMinutes(10))
+            yield return $"Mail:Smtp:Timeout must be between 00:00:01 and 00:10:00, not {Timeout}";
         if (Password.Length > 0 && User.Trim().Length == 0)
             yield return "Mail:Smtp:Password is set but Mail:Smtp:User is not";
     }

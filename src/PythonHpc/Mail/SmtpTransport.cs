@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Security;
 using System.Net.Sockets;
 using MailKit;
 using MailKit.Net.Smtp;
@@ -11,7 +13,8 @@ namespace PythonHpc.Mail;
 /// An SMTP relay through MailKit, with up to <c>Mail:Smtp:MaxConnections</c> connections kept open
 /// and reused (an <see cref="SmtpClient"/> serves one message at a time). Sockets are connected by
 /// hand with TCP_NODELAY: MailKit leaves Nagle on, and against a peer's delayed ACK that caps a
-/// connection near 22 messages/s (NOTES.md).
+/// connection near 22 messages/s (NOTES.md). MailKit talks over a <see cref="SocketStream"/>, which
+/// sends what it writes a flush at a time.
 /// </summary>
 internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
 {
@@ -21,28 +24,55 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
     private readonly SemaphoreSlim _slots = new(options.MaxConnections, options.MaxConnections);
     private readonly ConcurrentStack<(SmtpClient Client, long IdleSince)> _idle = new();
 
+    /// <summary>For tests against a server with a certificate of their own; null: the system's trust store decides.</summary>
+    internal RemoteCertificateValidationCallback? CertificateValidation { get; init; }
+
     public override string Destination => $"smtp://{options.Host}:{options.EffectivePort} ({options.SocketOptions})";
 
-    public override async Task<string> Send(WireMessage message, CancellationToken cancellationToken)
+    public override Task<string> Send(WireMessage message, CancellationToken cancellationToken) =>
+        Send(message, null, async: true, cancellationToken).AsTask();
+
+    /// <summary>
+    /// On the calling thread, with blocking socket calls: what announcement senders use, each on a
+    /// thread of its own. A blocked thread is woken by the kernel when the reply comes; an awaited read
+    /// goes through the socket engine's thread and the thread pool, which cost about a third more CPU
+    /// a message here (bench/run's `wire … mailkit` against `mailkit-blocking`).
+    /// </summary>
+    public override string SendBlocking(WireMessage message, Action? beforeEnd = null)
     {
-        await _slots.WaitAsync(cancellationToken);
+        var sending = Send(message, beforeEnd, async: false, CancellationToken.None);
+        Debug.Assert(sending.IsCompleted, "a blocking send completes before it returns");
+        return sending.GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// One send, awaiting (<paramref name="async"/>) or blocking: with <paramref name="async"/> false
+    /// every step is MailKit's or the socket's blocking call, so this returns completed (the pattern of
+    /// .NET's own streams and Npgsql: one body for both).
+    /// </summary>
+    private async ValueTask<string> Send(WireMessage message, Action? beforeEnd, bool async, CancellationToken cancellationToken)
+    {
+        if (async)
+            await _slots.WaitAsync(cancellationToken);
+        else
+            _slots.Wait(cancellationToken);
         SmtpClient? client = null;
-        var ready = new Ready(message);
+        var ready = new Ready(message, beforeEnd);
         try
         {
-            (client, var reused) = await Rent(cancellationToken);
+            (client, var reused) = await Rent(async, cancellationToken);
             try
             {
-                return await Send(client, ready, cancellationToken);
+                return await Send(client, ready, async, cancellationToken);
             }
             catch (Exception e) when (reused && !ready.Written && e is IOException or SocketException or ServiceNotConnectedException or SmtpProtocolException)
             {
                 // A kept connection the relay had closed (it restarted, or timed the session out): the
                 // message did not go, so it goes once more on a new connection.
                 Discard(ref client);
-                client = await Connect(cancellationToken);
-                ready = new Ready(message);
-                return await Send(client, ready, cancellationToken);
+                client = await Connect(async, cancellationToken);
+                ready = new Ready(message, beforeEnd);
+                return await Send(client, ready, async, cancellationToken);
             }
         }
         catch (SmtpCommandException e)
@@ -68,8 +98,14 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
     }
 
     // No progress is asked for: MailKit would measure each message first, by serialising it once more.
-    private Task<string> Send(SmtpClient client, Ready message, CancellationToken cancellationToken) =>
-        client.SendAsync(MessageSigner.Wire, message, Sender(message.Wire.Sender), [new MailboxAddress("", message.Wire.Recipient)], cancellationToken);
+    private ValueTask<string> Send(SmtpClient client, Ready message, bool async, CancellationToken cancellationToken)
+    {
+        var sender = Sender(message.Wire.Sender);
+        MailboxAddress[] recipients = [new MailboxAddress("", message.Wire.Recipient)];
+        return async
+            ? new ValueTask<string>(client.SendAsync(MessageSigner.Wire, message, sender, recipients, cancellationToken))
+            : new ValueTask<string>(client.Send(MessageSigner.Wire, message, sender, recipients, cancellationToken));
+    }
 
     private MailboxAddress? _sender;
 
@@ -94,10 +130,10 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
     /// </summary>
     private sealed class Ready : MimeMessage
     {
-        public Ready(WireMessage message)
+        public Ready(WireMessage message, Action? beforeEnd)
             : base((IEnumerable<Header>)[WireMessage.MimeVersionHeader()])
         {
-            Wire = message;
+            (Wire, BeforeEnd) = (message, beforeEnd);
             var (field, value, body) = message.Split();
             var rest = new Header(field, "");
             rest.SetRawValue(value);
@@ -105,6 +141,9 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
         }
 
         public WireMessage Wire { get; }
+
+        /// <summary>Runs after the message's last byte is handed to MailKit and before MailKit writes the final dot.</summary>
+        public Action? BeforeEnd { get; }
 
         /// <summary>Every byte was handed to the connection: a failure after this may follow a delivery.</summary>
         public bool Written { get; private set; }
@@ -136,6 +175,7 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
                 if (!contentOnly)
                     throw new NotSupportedException("written only as its message's body");
                 stream.Write(_body.Span);
+                _message.BeforeEnd?.Invoke();
                 _message.Written = true;
             }
 
@@ -144,13 +184,14 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
                 if (!contentOnly)
                     throw new NotSupportedException("written only as its message's body");
                 await stream.WriteAsync(_body, cancellationToken);
+                _message.BeforeEnd?.Invoke();
                 _message.Written = true;
             }
         }
     }
 
     /// <summary>A kept connection (reused: true) or a new one.</summary>
-    private async Task<(SmtpClient Client, bool Reused)> Rent(CancellationToken cancellationToken)
+    private async ValueTask<(SmtpClient Client, bool Reused)> Rent(bool async, CancellationToken cancellationToken)
     {
         while (_idle.TryPop(out var idle))
         {
@@ -158,7 +199,10 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
                 return (idle.Client, true);
             try
             {
-                await idle.Client.NoOpAsync(cancellationToken);
+                if (async)
+                    await idle.Client.NoOpAsync(cancellationToken);
+                else
+                    idle.Client.NoOp(cancellationToken);
                 return (idle.Client, true);
             }
             catch (Exception e) when (e is IOException or SmtpProtocolException or SmtpCommandException or ServiceNotConnectedException)
@@ -167,36 +211,89 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
                 Discard(ref stale);
             }
         }
-        return (await Connect(cancellationToken), false);
+        return (await Connect(async, cancellationToken), false);
     }
 
-    private async Task<SmtpClient> Connect(CancellationToken cancellationToken)
+    private async ValueTask<SmtpClient> Connect(bool async, CancellationToken cancellationToken)
     {
-        var client = new SmtpClient { Timeout = 60_000 };
+        var client = new SmtpClient { Timeout = (int)options.Timeout.TotalMilliseconds };
+        if (CertificateValidation is not null)
+            client.ServerCertificateValidationCallback = CertificateValidation;
         try
         {
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                await socket.ConnectAsync(options.Host, options.EffectivePort, cancellationToken);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-            await client.ConnectAsync(socket, options.Host, options.EffectivePort, options.SocketOptions, cancellationToken);
+            var socket = async ? await ConnectSocket(cancellationToken) : ConnectSocket();
+            // The stream owns the socket from here: MailKit disposes it with the connection.
+            var stream = new SocketStream(socket);
+            if (async)
+                await client.ConnectAsync(stream, options.Host, options.EffectivePort, options.SocketOptions, cancellationToken);
+            else
+                client.Connect(stream, options.Host, options.EffectivePort, options.SocketOptions, cancellationToken);
             // With SIZE (RFC 1870) offered, MailKit serialises every message once more only to measure it
             // for MAIL FROM's SIZE= (a tenth of the sending's CPU, profiled by bench/run). An announcement is
             // far below any relay's limit, and a relay that enforces one still refuses at the end of DATA.
             client.Capabilities &= ~SmtpCapabilities.Size;
-            if (options.User.Length > 0)
+            if (options.User.Length > 0 && async)
                 await client.AuthenticateAsync(options.User, options.Password, cancellationToken);
+            else if (options.User.Length > 0)
+                client.Authenticate(options.User, options.Password, cancellationToken);
             return client;
         }
         catch
         {
             client.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A TCP connection to the relay within <c>Mail:Smtp:Timeout</c> (the kernel alone would try for minutes).</summary>
+    private async Task<Socket> ConnectSocket(CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Timeout);
+        try
+        {
+            await socket.ConnectAsync(options.Host, options.EffectivePort, timeout.Token);
+            return socket;
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new TimeoutException($"no connection within {options.Timeout.TotalSeconds:0.#} s (Mail:Smtp:Timeout)", e);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The same, blocking. The socket must never see an awaited call: .NET then makes it non-blocking for
+    /// good and runs blocking calls over the socket engine's thread, which is what they are here to avoid.
+    /// </summary>
+    private Socket ConnectSocket()
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var timedOut = false;
+        // A blocking connect that takes longer than Mail:Smtp:Timeout is ended by closing its socket.
+        using var watchdog = new Timer(_ =>
+        {
+            timedOut = true;
+            socket.Dispose();
+        }, null, options.Timeout, Timeout.InfiniteTimeSpan);
+        try
+        {
+            socket.Connect(options.Host, options.EffectivePort);
+            return socket;
+        }
+        catch (Exception e) when (timedOut && e is SocketException or ObjectDisposedException)
+        {
+            throw new TimeoutException($"no connection within {options.Timeout.TotalSeconds:0.#} s (Mail:Smtp:Timeout)", e);
+        }
+        catch
+        {
+            socket.Dispose();
             throw;
         }
     }

@@ -1,3 +1,8 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using MimeKit;
 using PythonHpc.Mail;
 using PythonHpc.Tests.Support;
@@ -117,5 +122,104 @@ public sealed class MailTransportTests : IDisposable
         Assert.Empty(options.Validate());
         var transport = MailTransport.Create(new MailOptions { Smtp = options });
         Assert.DoesNotContain("hunter2", transport.Destination);
+    }
+
+    [Theory]
+    [InlineData("StartTls", "starttls")]
+    [InlineData("SslOnConnect", "implicit")]
+    public async Task Over_TLS_the_server_receives_the_message_bytes_unchanged_awaited_or_blocking(string security, string mode)
+    {
+        var (certificate, pem, key) = SelfSigned();
+        using var server = SmtpRecorder.Start(_folder["received"], (mode, pem, key));
+        var options = new SmtpOptions { Host = "127.0.0.1", Port = server.Port, Security = security, MaxConnections = 1 };
+        Assert.Empty(options.Validate());
+        // This server's own certificate and no other (the system's trust store does not know it).
+        await using var smtp = new SmtpTransport(options)
+        {
+            CertificateValidation = (_, presented, _, _) => presented?.GetCertHashString() == certificate.GetCertHashString(),
+        };
+        var sent = new List<byte[]>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var message = Message($"a{i}@example.org", text: $".dot line {i}\n" + new string('x', 9000) + "\n");
+            await smtp.Send(message, Ct);
+            sent.Add(message.Bytes.ToArray());
+            using var blocking = Message($"b{i}@example.org", text: $"blocking {i}\n");
+            smtp.SendBlocking(blocking);
+            sent.Add(blocking.Bytes.ToArray());
+        }
+        Assert.Equal(sent, server.Messages.Select(File.ReadAllBytes));
+        Assert.All(server.Tls, version => Assert.StartsWith("TLSv1.", version));
+    }
+
+    [Fact]
+    public async Task The_final_dot_waits_for_beforeEnd_and_what_beforeEnd_throws_stops_the_message()
+    {
+        using var server = SmtpRecorder.Start(_folder["received"]);
+        await using var smtp = MailTransport.Create(new MailOptions { Smtp = Smtp(server.Port, connections: 1) });
+        var arrivedMeanwhile = -1;
+        smtp.SendBlocking(Message("first@example.org"), beforeEnd: () =>
+        {
+            // The whole message is on the wire but its end: the server must not have it yet.
+            Thread.Sleep(300);
+            arrivedMeanwhile = server.Messages.Count;
+        });
+        Assert.Equal(0, arrivedMeanwhile);
+        Assert.Single(server.Messages);
+
+        var stopped = Assert.Throws<InvalidOperationException>(() => smtp.SendBlocking(Message("second@example.org"), beforeEnd: () => throw new InvalidOperationException("the ledger failed")));
+        Assert.Equal("the ledger failed", stopped.Message);
+        smtp.SendBlocking(Message("third@example.org"));
+        Assert.Equal(["first@example.org", "third@example.org"], server.Recipients);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_server_that_stops_answering_is_a_delay_after_Mail_Smtp_Timeout(bool blocking)
+    {
+        // Greets, then reads whatever comes and never answers.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var silent = Task.Run(async () =>
+        {
+            using var connection = await listener.AcceptTcpClientAsync(Ct);
+            var stream = connection.GetStream();
+            await stream.WriteAsync("220 silent.example.org ESMTP\r\n"u8.ToArray(), Ct);
+            var buffer = new byte[4096];
+            try
+            {
+                while (await stream.ReadAsync(buffer, Ct) > 0)
+                {
+                }
+            }
+            catch (IOException)
+            {
+                // The client gave up and reset the connection.
+            }
+        }, Ct);
+        var options = new SmtpOptions { Host = "127.0.0.1", Port = ((IPEndPoint)listener.LocalEndpoint).Port, Security = "None", Timeout = TimeSpan.FromSeconds(1) };
+        Assert.Empty(options.Validate());
+        await using var smtp = MailTransport.Create(new MailOptions { Smtp = options });
+        var clock = Stopwatch.StartNew();
+        var error = blocking
+            ? Assert.Throws<MailSendException>(() => smtp.SendBlocking(Message("ada@example.org")))
+            : await Assert.ThrowsAsync<MailSendException>(() => smtp.Send(Message("ada@example.org"), Ct));
+        Assert.False(error.Permanent);
+        Assert.Contains("did not answer within 1 s (Mail:Smtp:Timeout)", error.Message);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(10));
+        await silent.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+    }
+
+    /// <summary>A certificate for 127.0.0.1, and its PEM certificate and key files.</summary>
+    private (X509Certificate2 Certificate, string Pem, string Key) SelfSigned()
+    {
+        using var rsa = RSA.Create(2048);
+        var request = new CertificateRequest("CN=127.0.0.1", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        return (certificate, _folder.Write("tls/cert.pem", certificate.ExportCertificatePem()), _folder.Write("tls/key.pem", rsa.ExportPkcs8PrivateKeyPem()));
     }
 }

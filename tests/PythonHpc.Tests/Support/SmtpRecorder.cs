@@ -22,12 +22,15 @@ public sealed class SmtpRecorder : IDisposable
     public int Port { get; }
     public string Folder { get; }
 
-    public static SmtpRecorder Start(string folder)
+    /// <summary>Starts the server; with <paramref name="tls"/> ("starttls" or "implicit", and PEM files) it speaks TLS.</summary>
+    public static SmtpRecorder Start(string folder, (string Mode, string Certificate, string Key)? tls = null)
     {
         Tool.RequirePythonModule("aiosmtpd", "python3-aiosmtpd");
         var port = FreePort();
         var start = new ProcessStartInfo(Tool.Python) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { FeedBuild.Testdata("smtprecorder.py"), port.ToString(System.Globalization.CultureInfo.InvariantCulture), folder })
+        string[] arguments = [FeedBuild.Testdata("smtprecorder.py"), port.ToString(System.Globalization.CultureInfo.InvariantCulture), folder,
+            .. tls is { } t ? new[] { t.Mode, t.Certificate, t.Key } : []];
+        foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
         var process = Process.Start(start)!;
         var ready = process.StandardOutput.ReadLine();
@@ -47,6 +50,9 @@ public sealed class SmtpRecorder : IDisposable
     /// <summary>Each recipient of each accepted message, with when the server had the whole message (deliveries.log).</summary>
     public IReadOnlyList<(string Recipient, DateTimeOffset At)> Arrivals => Lines("deliveries.log").Select(l => l.Split('\t'))
         .Select(p => (p[1], DateTimeOffset.UnixEpoch + TimeSpan.FromSeconds(double.Parse(p[2], System.Globalization.CultureInfo.InvariantCulture)))).ToList();
+
+    /// <summary>The TLS version of the session each accepted message came in ("none" without TLS), in order.</summary>
+    public IReadOnlyList<string> Tls => Lines("deliveries.log").Select(l => l.Split('\t')[3]).ToList();
 
     /// <summary>Every RCPT the server answered, with the code it answered (rcpt.log).</summary>
     public IReadOnlyList<(string Address, int Code)> Answers =>

@@ -1,10 +1,12 @@
 """A recording SMTP server on aiosmtpd (Debian's python3-aiosmtpd), for tests over a real socket.
 
-    python3 smtprecorder.py PORT FOLDER
+    python3 smtprecorder.py PORT FOLDER [starttls|implicit CERT KEY]
 
-Every accepted message is written to FOLDER as NNNNNN.eml (the bytes as received, CRLF), with one
-line per recipient appended to FOLDER/deliveries.log: "NNNNNN<TAB>recipient<TAB>arrival", the
-arrival in Unix seconds (with microseconds) when the whole message was in. Recipients answer by
+With the third argument it speaks TLS with the PEM certificate and key given: required after
+STARTTLS (RFC 3207), or from the first byte (RFC 8314's implicit TLS). Every accepted message is
+written to FOLDER as NNNNNN.eml (the bytes as received, CRLF), with one line per recipient appended
+to FOLDER/deliveries.log: "NNNNNN<TAB>recipient<TAB>arrival<TAB>tls", the arrival in Unix seconds
+(with microseconds) when the whole message was in, tls the session's TLS version or "none". Recipients answer by
 their local part, so tests can script faults per address:
   ...-450@...     450 4.2.1 (try again later), every time
   ...-550@...     550 5.1.1 (no such user)
@@ -14,6 +16,7 @@ Anyone else is accepted (250). Every RCPT and its answer's code go to FOLDER/rcp
 ("address<TAB>code"). It prints "ready" once listening.
 """
 import os
+import ssl
 import sys
 import time
 
@@ -54,13 +57,20 @@ class Recorder:
         name = f"{counter['n']:06d}"
         with open(os.path.join(folder, name + ".eml"), "wb") as f:
             f.write(envelope.original_content)
+        tls = server.transport.get_extra_info("ssl_object")
         with open(os.path.join(folder, "deliveries.log"), "a") as log:
             for rcpt in envelope.rcpt_tos:
-                log.write(f"{name}\t{rcpt}\t{arrival:.6f}\n")
+                log.write(f"{name}\t{rcpt}\t{arrival:.6f}\t{tls.version() if tls else 'none'}\n")
         return "250 2.0.0 Accepted"
 
 
-controller = Controller(Recorder(), hostname="127.0.0.1", port=port, decode_data=False)
+tls = {}
+if len(sys.argv) > 3:
+    mode, cert, key = sys.argv[3:6]
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    tls = {"ssl_context": context} if mode == "implicit" else {"tls_context": context, "require_starttls": True}
+controller = Controller(Recorder(), hostname="127.0.0.1", port=port, decode_data=False, **tls)
 controller.start()
 print("ready", flush=True)
 try:
