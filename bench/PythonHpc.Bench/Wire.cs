@@ -7,7 +7,7 @@ using PythonHpc.Content;
 using PythonHpc.Hosting;
 using PythonHpc.Mail;
 
-/// <summary>bench/run's diagnostic: the sending of `announce send-now` without its ledger, through MailKit or a minimal writer.</summary>
+/// <summary>bench/run's diagnostic: the sending of `announce send-now` without its ledger, through MailKit or a minimal writer, a blocking thread per connection.</summary>
 internal static class Wire
 {
     public static async Task<int> Run(string folder, string port, int count, int connections, string how)
@@ -27,58 +27,65 @@ internal static class Wire
             new Recipient($"user{i}@example.org", $"Reader {i}", new Uri($"https://blog.example.org/unsubscribe/{i:x8}")), DateTimeOffset.UtcNow);
 
         var clock = Stopwatch.StartNew();
+        // One thread per connection, blocking in the socket, as the service's senders do (DeliveryRun).
+        Action send;
+        MailTransport? transport = null;
         if (how == "mailkit")
         {
             var smtp = new SmtpOptions { Host = "127.0.0.1", Port = int.Parse(port, CultureInfo.InvariantCulture), Security = "None", MaxConnections = connections };
             if (smtp.Validate().ToList() is { Count: > 0 } bad)
                 throw new ConfigurationException(bad);
-            await using var transport = MailTransport.Create(new MailOptions { Smtp = smtp });
-            await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => Task.Run(async () =>
+            transport = MailTransport.Create(new MailOptions { Smtp = smtp });
+            send = () =>
             {
                 while (Interlocked.Increment(ref next) is var i && i < count)
                 {
                     using var message = Compose(i);
-                    await transport.Send(message, CancellationToken.None);
+                    transport.SendBlocking(message);
                 }
-            })));
+            };
         }
         else
         {
-            await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => Task.Run(async () =>
+            send = () =>
             {
-                using var client = new TcpClient { NoDelay = true };
-                await client.ConnectAsync("127.0.0.1", int.Parse(port, CultureInfo.InvariantCulture));
-                var stream = client.GetStream();
+                using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                socket.Connect("127.0.0.1", int.Parse(port, CultureInfo.InvariantCulture));
                 var replies = new byte[4096];
-                await Reply(stream, replies, 1);
-                await stream.WriteAsync("EHLO bench.example.org\r\n"u8.ToArray());
-                await Reply(stream, replies, 1);
+                Reply(socket, replies, 1);
+                socket.Send("EHLO bench.example.org\r\n"u8);
+                Reply(socket, replies, 1);
                 while (Interlocked.Increment(ref next) is var i && i < count)
                 {
                     using var message = Compose(i);
                     // RFC 2920: the envelope and DATA in one write, their three replies read together.
-                    await stream.WriteAsync(Encoding.ASCII.GetBytes($"MAIL FROM:<{message.Sender}>\r\nRCPT TO:<{message.Recipient}>\r\nDATA\r\n"));
-                    await Reply(stream, replies, 3);
-                    // The message has no line starting with a dot (WireMessage's quoted-printable): no stuffing needed here.
-                    await stream.WriteAsync(message.Bytes);
-                    await stream.WriteAsync(".\r\n"u8.ToArray());
-                    await Reply(stream, replies, 1);
+                    socket.Send(Encoding.ASCII.GetBytes($"MAIL FROM:<{message.Sender}>\r\nRCPT TO:<{message.Recipient}>\r\nDATA\r\n"));
+                    Reply(socket, replies, 3);
+                    // The message has no line starting with a dot (WireMessage's quoted-printable): no stuffing
+                    // needed here; it and the final dot in one write.
+                    socket.Send([.. message.Bytes.Span, .. ".\r\n"u8]);
+                    Reply(socket, replies, 1);
                 }
-                await stream.WriteAsync("QUIT\r\n"u8.ToArray());
-            })));
+                socket.Send("QUIT\r\n"u8);
+            };
         }
+        var threads = Enumerable.Range(0, connections).Select(_ => new Thread(() => send())).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        if (transport is not null)
+            await transport.DisposeAsync();
         var seconds = clock.Elapsed.TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"messages={count} seconds={seconds:0.000} rate={count / seconds:0}"));
         return 0;
     }
 
     /// <summary>Reads until <paramref name="count"/> final reply lines ("NNN " lines, RFC 5321 §4.2) have come; fails on anything but 2xx/3xx.</summary>
-    private static async Task Reply(NetworkStream stream, byte[] buffer, int count)
+    private static void Reply(Socket socket, byte[] buffer, int count)
     {
         var (seen, column, first, final) = (0, 0, (byte)0, false);
         while (seen < count)
         {
-            var n = await stream.ReadAsync(buffer);
+            var n = socket.Receive(buffer);
             if (n == 0)
                 throw new IOException("the server closed the connection");
             foreach (var c in buffer.AsSpan(0, n))

@@ -54,6 +54,7 @@ internal sealed partial class DeliveryRun(
     MailOptions mail, SendPacer pacer, TimeProvider clock, ILogger<DeliveryRun> log)
 {
     private const int Batch = 512;
+    private const int Handful = 16;
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(5);
 
     /// <summary>How many messages go at once: one per SMTP connection; two writers for the pickup folder.</summary>
@@ -102,13 +103,17 @@ internal sealed partial class DeliveryRun(
     /// and one sender per connection composes, sends and records each. Composing in the sender (about
     /// 40 core-µs a message, bench/run) costs less than handing messages between threads did: with a
     /// stage of composers in front, a fifth of an announcement's CPU time went to threads waking and
-    /// yielding (perf).
+    /// yielding (perf). Each sender has a thread of its own and blocks in the socket
+    /// (<see cref="MailTransport.SendBlocking"/>): the kernel wakes it when its reply comes, where an
+    /// awaiting sender went through the socket engine's thread and the thread pool at every reply.
     /// </summary>
     private async Task Pass(Announcement announcement, AnnouncementMessage.Draft draft, Ledger ledger, RunProgress progress, CancellationToken stop)
     {
-        var rows = Channel.CreateBounded<Delivery>(new BoundedChannelOptions(Senders * 8) { SingleWriter = true });
+        // Rows go to the senders a handful at a time: handed over one by one, each taken row woke the
+        // reader to put the next one in (two context switches a message).
+        var rows = Channel.CreateBounded<Delivery[]>(new BoundedChannelOptions(Senders * 2) { SingleWriter = true });
         var senders = Enumerable.Range(0, Senders)
-            .Select(_ => Task.Run(() => Sender(announcement, draft, rows.Reader, ledger, progress, stop), CancellationToken.None)).ToList();
+            .Select(i => OnThread($"pythonhpc sender {i + 1}", () => Sender(announcement, draft, rows.Reader, ledger, progress, stop))).ToList();
         try
         {
             long after = 0;
@@ -117,8 +122,8 @@ internal sealed partial class DeliveryRun(
                 var batch = await store.ClaimDeliveries(announcement.Id, after, Batch, stop);
                 if (batch.Count == 0)
                     break;
-                foreach (var row in batch)
-                    await rows.Writer.WriteAsync(row, stop);
+                foreach (var handful in batch.Chunk(Handful))
+                    await rows.Writer.WriteAsync(handful, stop);
                 after = batch[^1].SubscriberId;
             }
         }
@@ -132,61 +137,113 @@ internal sealed partial class DeliveryRun(
         }
     }
 
-    /// <summary>
-    /// One connection's loop. Sends are not cancelled: a message on the wire is finished and recorded
-    /// before the next row is taken. Once stopped, no further row is taken; a message still held back by
-    /// the pacer is not sent, and its row stays as it was, for the next run (the wait may be most of an hour).
-    /// </summary>
-    private async Task Sender(Announcement announcement, AnnouncementMessage.Draft draft, ChannelReader<Delivery> rows, Ledger ledger, RunProgress progress, CancellationToken stop)
+    /// <summary>Runs <paramref name="work"/> on a new thread; the task ends with it.</summary>
+    private static Task OnThread(string name, Action work)
     {
-        while (!stop.IsCancellationRequested && await rows.WaitToReadAsync(CancellationToken.None))
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        new Thread(() =>
         {
-            if (stop.IsCancellationRequested || !rows.TryRead(out var row))
-                continue;
-            // Those who left, bounced or complained since the ledger was taken are skipped, not mailed.
-            if (!row.Confirmed)
-            {
-                Record(ledger, progress, row, new DeliveryOutcome(row.SubscriberId, DeliveryStatus.Skipped, row.Attempts, row.FirstAttempt, null, "no longer subscribed", null, row.PossibleDuplicates));
-                continue;
-            }
-            var now = clock.GetUtcNow();
-            var recipient = new Recipient(row.Email, row.Name.Length > 0 ? row.Name : null, subscriptions.UnsubscribeUrl(row.SubscriberId));
-            WireMessage message;
             try
             {
-                message = messages.Compose(draft, recipient, now);
+                work();
+                done.SetResult();
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
+            catch (Exception e)
             {
-                // A message that cannot be built (a bug, or a name MimeKit refuses) must neither stop the
-                // run silently nor be lost: it is deferred like a refusal, and said in the log.
-                LogComposeFailed(log, e, announcement.Id, row.SubscriberId);
-                Record(ledger, progress, row, Later(row, row.FirstAttempt ?? now, "not composed: " + e.Message, null, row.PossibleDuplicates));
-                continue;
+                done.SetException(e);
             }
-            // The message's pooled bytes go back once it is sent, or left for the next run.
-            using (message)
+        }) { IsBackground = true, Name = name }.Start();
+        return done.Task;
+    }
+
+    /// <summary>
+    /// One connection's loop. Sends are not cancelled: a message on the wire is finished and recorded.
+    /// Each outcome is committed before the next message's final dot (<see cref="Ledger"/>), and before
+    /// the sender waits for rows or for the pacer. Once stopped, no further row is taken; a message
+    /// still held back by the pacer is not sent, and its row stays as it was, for the next run (the
+    /// wait may be most of an hour).
+    /// </summary>
+    private void Sender(Announcement announcement, AnnouncementMessage.Draft draft, ChannelReader<Delivery[]> rows, Ledger ledger, RunProgress progress, CancellationToken stop)
+    {
+        var (handful, taken, added) = (Array.Empty<Delivery>(), 0, 0L);
+        var commit = () => ledger.Committed(added);
+        try
+        {
+            while (!stop.IsCancellationRequested && Next(rows, ref handful, ref taken, commit) is { } row && !stop.IsCancellationRequested)
             {
-                if (await Deliver(row, message, row.FirstAttempt ?? now, stop) is { } outcome)
-                    Record(ledger, progress, row, outcome);
+                // Those who left, bounced or complained since the ledger was taken are skipped, not mailed.
+                if (!row.Confirmed)
+                {
+                    added = Record(ledger, progress, row, new DeliveryOutcome(row.SubscriberId, DeliveryStatus.Skipped, row.Attempts, row.FirstAttempt, null, "no longer subscribed", null, row.PossibleDuplicates));
+                    continue;
+                }
+                var now = clock.GetUtcNow();
+                var recipient = new Recipient(row.Email, row.Name.Length > 0 ? row.Name : null, subscriptions.UnsubscribeUrl(row.SubscriberId));
+                WireMessage message;
+                try
+                {
+                    message = messages.Compose(draft, recipient, now);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // A message that cannot be built (a bug, or a name MimeKit refuses) must neither stop the
+                    // run silently nor be lost: it is deferred like a refusal, and said in the log.
+                    LogComposeFailed(log, e, announcement.Id, row.SubscriberId);
+                    added = Record(ledger, progress, row, Later(row, row.FirstAttempt ?? now, "not composed: " + e.Message, null, row.PossibleDuplicates));
+                    continue;
+                }
+                // The message's pooled bytes go back once it is sent, or left for the next run.
+                using (message)
+                {
+                    if (Deliver(row, message, row.FirstAttempt ?? now, commit, stop) is { } outcome)
+                        added = Record(ledger, progress, row, outcome);
+                }
             }
+        }
+        finally
+        {
+            commit();
         }
     }
 
-    private static void Record(Ledger ledger, RunProgress progress, Delivery row, DeliveryOutcome outcome)
+    /// <summary>
+    /// The next row of the sender's handful, or of a new handful from the queue, waiting for the reader
+    /// (with what the sender has added committed first) while the queue is empty; null once the queue
+    /// is complete and empty.
+    /// </summary>
+    private static Delivery? Next(ChannelReader<Delivery[]> rows, ref Delivery[] handful, ref int taken, Action commit)
     {
-        ledger.Record(outcome);
-        progress.Count(outcome, outcome.PossibleDuplicates > row.PossibleDuplicates);
+        while (taken == handful.Length)
+        {
+            while (!rows.TryRead(out handful!))
+            {
+                commit();
+                if (!rows.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+                    return null;
+            }
+            taken = 0;
+        }
+        return handful[taken++];
     }
 
-    private async Task<DeliveryOutcome?> Deliver(Delivery row, WireMessage message, DateTimeOffset first, CancellationToken stop)
+    /// <summary>Adds the outcome to the ledger's next commit and counts it; returns its number in the ledger.</summary>
+    private static long Record(Ledger ledger, RunProgress progress, Delivery row, DeliveryOutcome outcome)
+    {
+        progress.Count(outcome, outcome.PossibleDuplicates > row.PossibleDuplicates);
+        return ledger.Add(outcome);
+    }
+
+    private DeliveryOutcome? Deliver(Delivery row, WireMessage message, DateTimeOffset first, Action commit, CancellationToken stop)
     {
         // The Message-ID Compose wrote: the same for this announcement and address every time.
         var messageId = message.MessageId;
         var attempts = row.Attempts + 1;
         try
         {
-            await pacer.Wait(stop);
+            // The pacer may hold the sender for long: what it has sent is committed first.
+            if (pacer.Enabled)
+                commit();
+            pacer.Wait(stop).GetAwaiter().GetResult();
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -194,7 +251,7 @@ internal sealed partial class DeliveryRun(
         }
         try
         {
-            var reply = await transport.Send(message, CancellationToken.None);
+            var reply = transport.SendBlocking(message, beforeEnd: commit);
             return new DeliveryOutcome(row.SubscriberId, DeliveryStatus.Sent, attempts, first, null, reply, messageId, row.PossibleDuplicates);
         }
         catch (MailSendException e) when (e.Permanent)

@@ -3,7 +3,10 @@ using PythonHpc.Tests.Support;
 
 namespace PythonHpc.Tests.Announcements;
 
-/// <summary>The ledger's promise under concurrent senders: an outcome is in the database when Record returns.</summary>
+/// <summary>
+/// The ledger's promises: an outcome is in the database when Record returns, even under concurrent
+/// senders; added outcomes are committed together by whoever needs one first; a failed commit stops everyone.
+/// </summary>
 public sealed class LedgerTests : IDisposable
 {
     private readonly TempFolder _folder = new();
@@ -42,5 +45,54 @@ public sealed class LedgerTests : IDisposable
         var counts = await rig.Store.Counts(announcement.Id, Ct);
         Assert.Equal(senders * each, counts.Sent);
         Assert.Equal(0, counts.Pending);
+    }
+
+    [Theory]
+    [InlineData(Stores.Sqlite)]
+    [InlineData(Stores.Postgres)]
+    public async Task Added_outcomes_are_committed_together_by_the_first_sender_that_needs_one(string provider)
+    {
+        await using var rig = AnnouncementRig.Create(_folder, smtpPort: null, provider: provider);
+        await rig.Subscribe(["a@example.org", "b@example.org", "c@example.org"]);
+        var announcement = await rig.Store.AnnouncementFor(rig.Post, Ct);
+        await rig.Store.AddDeliveries(announcement.Id, Ct);
+        var rows = await rig.Store.ClaimDeliveries(announcement.Id, 0, 10, Ct);
+
+        using var ledger = await Ledger.Open(rig.Store.Database, announcement.Id, rig.Clock, Ct);
+        var numbers = rows.Select(row => ledger.Add(new DeliveryOutcome(row.SubscriberId, DeliveryStatus.Sent, 1, rig.Clock.Now, null, "250 ok", $"m{row.SubscriberId}@x", 0))).ToList();
+        Assert.Equal([1L, 2L, 3L], numbers);
+        // Added is not yet committed: a sender goes on to its next message meanwhile.
+        Assert.Equal(0, (await rig.Store.Counts(announcement.Id, Ct)).Sent);
+        // The first sender to need its outcome in the database commits all three.
+        ledger.Committed(numbers[0]);
+        Assert.Equal(3, (await rig.Store.Counts(announcement.Id, Ct)).Sent);
+        ledger.Committed(numbers[2]);
+        Assert.Equal(3, (await rig.Store.Counts(announcement.Id, Ct)).Sent);
+    }
+
+    [Fact]
+    public async Task Once_a_commit_fails_every_sender_waiting_for_one_is_told_and_nothing_is_counted_as_recorded()
+    {
+        await using var rig = AnnouncementRig.Create(_folder, smtpPort: null);
+        await rig.Subscribe(["a@example.org", "b@example.org"]);
+        var announcement = await rig.Store.AnnouncementFor(rig.Post, Ct);
+        await rig.Store.AddDeliveries(announcement.Id, Ct);
+        var rows = await rig.Store.ClaimDeliveries(announcement.Id, 0, 10, Ct);
+        using var ledger = await Ledger.Open(rig.Store.Database, announcement.Id, rig.Clock, Ct);
+        var first = ledger.Add(new DeliveryOutcome(rows[0].SubscriberId, DeliveryStatus.Sent, 1, rig.Clock.Now, null, "250 ok", "m1@x", 0));
+
+        // Another process holds SQLite's write lock past the store's busy timeout (1 s here).
+        await using (var other = await rig.Store.Database.ConnectAloneAsync(Ct))
+        {
+            await using var hold = other.CreateCommand();
+            hold.CommandText = "BEGIN IMMEDIATE";
+            await hold.ExecuteNonQueryAsync(Ct);
+            Assert.ThrowsAny<System.Data.Common.DbException>(() => ledger.Committed(first));
+        }
+        // The lock is gone, but what failed is not retried behind the run's back: the run must stop.
+        var second = ledger.Add(new DeliveryOutcome(rows[1].SubscriberId, DeliveryStatus.Sent, 1, rig.Clock.Now, null, "250 ok", "m2@x", 0));
+        var stopped = Assert.Throws<InvalidOperationException>(() => ledger.Committed(second));
+        Assert.Contains("ledger could not be written", stopped.Message);
+        Assert.Equal(0, (await rig.Store.Counts(announcement.Id, Ct)).Sent);
     }
 }
