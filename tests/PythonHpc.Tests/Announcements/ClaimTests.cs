@@ -1,3 +1,4 @@
+using PythonHpc.Store;
 using PythonHpc.Announcements;
 using PythonHpc.Tests.Support;
 
@@ -83,5 +84,29 @@ public sealed class ClaimTests : IDisposable
         Assert.True(await rig.Store.ReleaseClaims(id, "alive", Ct));
         Assert.Equal(alive.Select(r => r.SubscriberId), (await rig.Store.ClaimDeliveries(id, "third", rig.Clock.Now + lapse, 0, 100, Ct)).Select(r => r.SubscriberId));
         Assert.Equal(["other", "third"], (await rig.Store.ClaimOwners(id, Ct)).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_claim_searches_from_where_the_run_has_got_to_and_lapsed_claims_by_their_index_so_its_cost_does_not_grow_with_the_run()
+    {
+        await using var rig = AnnouncementRig.Create(_folder, smtpPort: null);
+        var id = await Ledger(rig, 50);
+        await using var connection = await rig.Store.Database.ConnectAsync(Ct);
+        await using var explain = rig.Store.Database.Command(connection, "claim-deliveries");
+        explain.CommandText = "EXPLAIN QUERY PLAN " + explain.CommandText;
+        explain.With("id", id).With("owner", "me").With("until", rig.Clock.Now).With("after", 25).With("now", rig.Clock.Now).With("limit", 10);
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync(Ct))
+        {
+            while (await reader.ReadAsync(Ct))
+                plan.Add(reader.GetString(3));
+        }
+        // Every search of deliveries is bounded: by subscriber (a range from @after), by the index of
+        // claimed rows, or by the key of the row updated. "(announcement_id=?)" alone would be a walk
+        // over every row of the announcement for each batch.
+        var searches = plan.Where(line => line.Contains("deliveries", StringComparison.Ordinal)).ToList();
+        Assert.Contains(searches, line => line.Contains("(announcement_id=? AND subscriber_id>?)", StringComparison.Ordinal));
+        Assert.Contains(searches, line => line.Contains("USING INDEX deliveries_claimed", StringComparison.Ordinal));
+        Assert.DoesNotContain(searches, line => line.EndsWith("(announcement_id=?)", StringComparison.Ordinal) || line.StartsWith("SCAN deliveries", StringComparison.Ordinal));
     }
 }

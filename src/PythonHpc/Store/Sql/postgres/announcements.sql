@@ -1,21 +1,30 @@
 -- The ledger as PostgreSQL needs it said; the rest is in common/announcements.sql.
 
--- Claims for @owner, until @until, up to @limit rows due now after subscriber @after: pending ones,
--- and deferred ones whose time has come, that no one holds or whose holder's claim has lapsed (it
--- died, or stalled). SQLite has one writer at a time, so this UPDATE alone is atomic; PostgreSQL's
--- file locks the rows it picks and skips those another node is picking.
--- Claims as sqlite/announcements.sql says. FOR UPDATE SKIP LOCKED: rows another node is claiming
--- at this moment are passed over rather than waited for, so two nodes never take one row and never
--- queue behind each other.
+-- Claims as sqlite/announcements.sql says, with the rows ahead and the lapsed ones as two searches
+-- for the same reason. FOR UPDATE SKIP LOCKED: rows another node is claiming at this moment are
+-- passed over rather than waited for, so two nodes never take one row and never queue behind each
+-- other (PostgreSQL takes no locking clause on a UNION, so each search has its own).
 -- name: claim-deliveries
-WITH free AS (
+WITH ahead AS (
     SELECT announcement_id, subscriber_id FROM deliveries
-    WHERE announcement_id = @id AND (subscriber_id > @after OR claimed_by IS NOT NULL)
+    WHERE announcement_id = @id AND subscriber_id > @after
       AND (status = 'pending' OR (status = 'deferred' AND next_attempt_at <= @now))
       AND (claimed_until IS NULL OR claimed_until < @now)
     ORDER BY subscriber_id
     LIMIT @limit
-    FOR UPDATE SKIP LOCKED)
+    FOR UPDATE SKIP LOCKED),
+lapsed AS (
+    SELECT announcement_id, subscriber_id FROM deliveries
+    WHERE announcement_id = @id AND claimed_by IS NOT NULL AND claimed_until < @now
+      AND (status = 'pending' OR (status = 'deferred' AND next_attempt_at <= @now))
+    LIMIT @limit
+    FOR UPDATE SKIP LOCKED),
+free AS (
+    SELECT announcement_id, subscriber_id FROM ahead
+    UNION
+    SELECT announcement_id, subscriber_id FROM lapsed
+    ORDER BY subscriber_id
+    LIMIT @limit)
 UPDATE deliveries d SET claimed_by = @owner, claimed_until = @until
 FROM free, subscribers s
 WHERE d.announcement_id = free.announcement_id AND d.subscriber_id = free.subscriber_id AND s.id = d.subscriber_id
