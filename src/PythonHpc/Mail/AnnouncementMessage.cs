@@ -320,18 +320,23 @@ internal sealed class AnnouncementMessage
         public int Length => 2 * (From.Length + (ReplyTo?.Length ?? 0) + Subject.Length + ListId.Length + ListUnsubscribePost.Length + MimeVersion.Length + 64);
 
         // Swapped as one reference: composers on several threads read it.
-        private DateLine _date = new(DateTimeOffset.MinValue, []);
+        private DateLine _date = new(long.MinValue, TimeSpan.Zero, []);
 
-        private sealed record DateLine(DateTimeOffset Date, byte[] Raw);
+        private sealed record DateLine(long Second, TimeSpan Offset, byte[] Raw);
 
-        /// <summary>The Date header's bytes; an announcement's messages mostly share their second, so the last one is kept.</summary>
+        /// <summary>
+        /// The Date header's bytes. RFC 5322's date has whole seconds, and an announcement's messages
+        /// mostly share theirs, so the last second's is kept (compared by second: callers pass the
+        /// clock's time, which is never the same twice).
+        /// </summary>
         public byte[] Date(DateTimeOffset date)
         {
             var last = _date;
-            if (last.Date == date)
+            var second = date.ToUnixTimeSeconds();
+            if (last.Second == second && last.Offset == date.Offset)
                 return last.Raw;
             var raw = format(HeaderId.Date, MimeKit.Utils.DateUtils.FormatDate(date));
-            _date = new DateLine(date, raw);
+            _date = new DateLine(second, date.Offset, raw);
             return raw;
         }
 

@@ -57,7 +57,7 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
         else
             _slots.Wait(cancellationToken);
         SmtpClient? client = null;
-        var ready = new Ready(message, beforeEnd);
+        var ready = Ready.For(message, beforeEnd, blocking: !async);
         try
         {
             (client, var reused) = await Rent(async, cancellationToken);
@@ -71,7 +71,7 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
                 // message did not go, so it goes once more on a new connection.
                 Discard(ref client);
                 client = await Connect(async, cancellationToken);
-                ready = new Ready(message, beforeEnd);
+                ready = Ready.For(message, beforeEnd, blocking: !async);
                 return await Send(client, ready, async, cancellationToken);
             }
         }
@@ -130,20 +130,35 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
     /// </summary>
     private sealed class Ready : MimeMessage
     {
-        public Ready(WireMessage message, Action? beforeEnd)
+        [ThreadStatic]
+        private static Ready? t_kept;
+
+        private readonly Content _content;
+
+        private Ready()
             : base((IEnumerable<Header>)[WireMessage.MimeVersionHeader()])
         {
-            (Wire, BeforeEnd) = (message, beforeEnd);
-            var (field, value, body) = message.Split();
-            var rest = new Header(field, "");
-            rest.SetRawValue(value);
-            Body = new Content(this, rest, body);
+            Body = _content = new Content(this);
         }
 
-        public WireMessage Wire { get; }
+        /// <summary>
+        /// <paramref name="message"/> ready for MailKit: in a new Ready for an awaited send, in the
+        /// thread's own for a blocking one (a thread sends one message at a time, and building a
+        /// MimeMessage cost about 6 µs of each message's CPU time, perf).
+        /// </summary>
+        public static Ready For(WireMessage message, Action? beforeEnd, bool blocking)
+        {
+            var ready = blocking ? t_kept ??= new Ready() : new Ready();
+            (ready.Wire, ready.BeforeEnd, ready.Written) = (message, beforeEnd, false);
+            var (field, value, body) = message.Split();
+            ready._content.Load(field, value, body);
+            return ready;
+        }
+
+        public WireMessage Wire { get; private set; } = null!;
 
         /// <summary>Runs after the message's last byte is handed to MailKit and before MailKit writes the final dot.</summary>
-        public Action? BeforeEnd { get; }
+        public Action? BeforeEnd { get; private set; }
 
         /// <summary>Every byte was handed to the connection: a failure after this may follow a delivery.</summary>
         public bool Written { get; private set; }
@@ -153,17 +168,20 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
         {
         }
 
-        private sealed class Content : MimeEntity
+        private sealed class Content(Ready message) : MimeEntity(new ContentType("application", "octet-stream"))
         {
-            private readonly Ready _message;
-            private readonly ReadOnlyMemory<byte> _body;
+            private ReadOnlyMemory<byte> _body;
 
-            public Content(Ready message, Header rest, ReadOnlyMemory<byte> body)
-                : base(new ContentType("application", "octet-stream"))
+            /// <summary>The message's header block after MIME-Version, as one field's raw value, and its body.</summary>
+            public void Load(string field, byte[] value, ReadOnlyMemory<byte> body)
             {
-                (_message, _body) = (message, body);
-                Headers.Clear();
-                Headers.Add(rest);
+                if (Headers.Count != 1 || Headers[0].Field != field)
+                {
+                    Headers.Clear();
+                    Headers.Add(new Header(field, ""));
+                }
+                Headers[0].SetRawValue(value);
+                _body = body;
             }
 
             public override void Prepare(EncodingConstraint constraint, int maxLineLength = 78)
@@ -175,8 +193,8 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
                 if (!contentOnly)
                     throw new NotSupportedException("written only as its message's body");
                 stream.Write(_body.Span);
-                _message.BeforeEnd?.Invoke();
-                _message.Written = true;
+                message.BeforeEnd?.Invoke();
+                message.Written = true;
             }
 
             public override async Task WriteToAsync(FormatOptions options, Stream stream, bool contentOnly, CancellationToken cancellationToken = default)
@@ -184,8 +202,8 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
                 if (!contentOnly)
                     throw new NotSupportedException("written only as its message's body");
                 await stream.WriteAsync(_body, cancellationToken);
-                _message.BeforeEnd?.Invoke();
-                _message.Written = true;
+                message.BeforeEnd?.Invoke();
+                message.Written = true;
             }
         }
     }
