@@ -112,22 +112,25 @@ internal sealed partial class DeliveryRun(
         // Rows go to the senders a handful at a time: handed over one by one, each taken row woke the
         // reader to put the next one in (two context switches a message).
         var rows = Channel.CreateBounded<Delivery[]>(new BoundedChannelOptions(Senders * 2) { SingleWriter = true });
+        // A sender that fails (the ledger cannot be written) stops the reading too: with no one taking
+        // rows, the reader would otherwise wait on a full queue for ever.
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var senders = Enumerable.Range(0, Senders)
-            .Select(i => OnThread($"pythonhpc sender {i + 1}", () => Sender(announcement, draft, rows.Reader, ledger, progress, stop))).ToList();
+            .Select(i => OnThread($"pythonhpc sender {i + 1}", () => Sender(announcement, draft, rows.Reader, ledger, progress, stop), failed.Cancel)).ToList();
         try
         {
             long after = 0;
-            while (!stop.IsCancellationRequested)
+            while (!failed.IsCancellationRequested)
             {
-                var batch = await store.ClaimDeliveries(announcement.Id, after, Batch, stop);
+                var batch = await store.ClaimDeliveries(announcement.Id, after, Batch, failed.Token);
                 if (batch.Count == 0)
                     break;
                 foreach (var handful in batch.Chunk(Handful))
-                    await rows.Writer.WriteAsync(handful, stop);
+                    await rows.Writer.WriteAsync(handful, failed.Token);
                 after = batch[^1].SubscriberId;
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (failed.IsCancellationRequested)
         {
         }
         finally
@@ -137,8 +140,8 @@ internal sealed partial class DeliveryRun(
         }
     }
 
-    /// <summary>Runs <paramref name="work"/> on a new thread; the task ends with it.</summary>
-    private static Task OnThread(string name, Action work)
+    /// <summary>Runs <paramref name="work"/> on a new thread; the task ends with it. <paramref name="failing"/> runs first if it throws.</summary>
+    private static Task OnThread(string name, Action work, Action failing)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         new Thread(() =>
@@ -150,6 +153,7 @@ internal sealed partial class DeliveryRun(
             }
             catch (Exception e)
             {
+                failing();
                 done.SetException(e);
             }
         }) { IsBackground = true, Name = name }.Start();

@@ -310,27 +310,30 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
     private Socket ConnectSocket()
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        var timedOut = false;
-        // A blocking connect that takes longer than Mail:Smtp:Timeout is ended by closing its socket.
+        // 0 while connecting; 1 once the watchdog has closed the socket, 2 once the connect has won.
+        var state = 0;
         using var watchdog = new Timer(_ =>
         {
-            timedOut = true;
-            socket.Dispose();
+            if (Interlocked.CompareExchange(ref state, 1, 0) == 0)
+                socket.Dispose();
         }, null, options.Timeout, Timeout.InfiniteTimeSpan);
         try
         {
             socket.Connect(options.Host, options.EffectivePort);
-            return socket;
+            if (Interlocked.CompareExchange(ref state, 2, 0) == 0)
+                return socket;
         }
-        catch (Exception e) when (timedOut && e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException && Volatile.Read(ref state) == 1)
         {
-            throw new TimeoutException($"no connection within {options.Timeout.TotalSeconds:0.#} s (Mail:Smtp:Timeout)", e);
         }
         catch
         {
             socket.Dispose();
             throw;
         }
+        // A blocking connect that took longer than Mail:Smtp:Timeout, ended by closing its socket.
+        socket.Dispose();
+        throw new TimeoutException($"no connection within {options.Timeout.TotalSeconds:0.#} s (Mail:Smtp:Timeout)");
     }
 
     private static void Discard(ref SmtpClient? client)

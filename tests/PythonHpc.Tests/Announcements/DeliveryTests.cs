@@ -90,4 +90,40 @@ public sealed class DeliveryTests : IDisposable
         var to = new Mailbox(_folder["mail"]).Files.Select(f => Mailbox.Read(f).Header("To")).Order();
         Assert.Equal(["late@example.org", "stays@example.org"], to);
     }
+
+    [Fact]
+    public async Task A_ledger_that_cannot_be_written_stops_the_run_instead_of_hanging_and_a_later_run_finishes_it()
+    {
+        const int readers = 1500;
+        await using var rig = AnnouncementRig.Create(_folder, smtpPort: null);
+        await rig.Subscribe(Enumerable.Range(0, readers).Select(i => $"reader{i:D4}@example.org"));
+        var mail = _folder["mail"];
+        int Written() => Directory.Exists(mail) ? Directory.GetFiles(mail, "*.eml").Length : 0;
+        var sending = Task.Run(rig.Send, Ct);
+        for (var waited = 0; Written() < 100 && waited < 30_000; waited += 10)
+            await Task.Delay(10, Ct);
+
+        // Another process holds SQLite's write lock for longer than the store's busy timeout (1 s here):
+        // the senders' commits fail. The run must end with that error, not wait for ever with the
+        // reader stuck on a full queue that no sender takes from.
+        int stopped;
+        await using (var other = await rig.Store.Database.ConnectAloneAsync(Ct))
+        {
+            await using var hold = other.CreateCommand();
+            hold.CommandText = "BEGIN IMMEDIATE";
+            await hold.ExecuteNonQueryAsync(Ct);
+            var error = await Assert.ThrowsAnyAsync<Exception>(() => sending.WaitAsync(TimeSpan.FromSeconds(60), Ct));
+            Assert.IsNotType<TimeoutException>(error);
+            Assert.Contains("database is locked", error.ToString(), StringComparison.Ordinal);
+            stopped = Written();
+            Assert.InRange(stopped, 100, readers - 1);
+        }
+
+        // A later run (once this process's claims have lapsed) sends the rest: each reader has the
+        // announcement, and at most one message per sender went twice (sent, its outcome not committed).
+        rig.Clock.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(AnnouncementState.Done, (await rig.Send()).State);
+        Assert.Equal(readers, (await rig.Counts()).Sent);
+        Assert.InRange(Written(), readers, readers + 2);
+    }
 }
