@@ -6,7 +6,7 @@ using PythonHpc.Subscribers;
 
 namespace PythonHpc.Announcements;
 
-/// <summary>Counts of one run, updated as outcomes are committed; read by progress reports.</summary>
+/// <summary>Counts of one run, updated as outcomes are added to the ledger (a few ahead of its commits); read by progress reports.</summary>
 internal sealed class RunProgress(int total)
 {
     private int _sent, _deferred, _failed, _skipped, _duplicates;
@@ -46,8 +46,9 @@ internal sealed class RunProgress(int total)
 
 /// <summary>
 /// Sends one announcement's due ledger rows: a reader takes rows in subscriber order, one sender per
-/// connection composes, paces, sends and records each outcome, committed before it takes the next
-/// row. Stopping (the token) ends the reading; messages already handed over finish.
+/// connection composes, paces, sends and records each outcome, committed before that connection's
+/// next final dot (<see cref="Ledger"/>). Stopping (the token) ends the reading; messages already
+/// handed over finish.
 /// </summary>
 internal sealed partial class DeliveryRun(
     AnnouncementStore store, AnnouncementMessage messages, PostContent content, Subscriptions subscriptions, MailTransport transport,
@@ -153,8 +154,14 @@ internal sealed partial class DeliveryRun(
             }
             catch (Exception e)
             {
-                failing();
-                done.SetException(e);
+                try
+                {
+                    failing();
+                }
+                finally
+                {
+                    done.SetException(e);
+                }
             }
         }) { IsBackground = true, Name = name }.Start();
         return done.Task;

@@ -71,10 +71,10 @@ internal sealed class Ledger : IDisposable
             return;
         lock (_committing)
         {
-            if (_failed is not null)
-                throw new InvalidOperationException("the delivery ledger could not be written", _failed);
             if (_committed >= number)
                 return;
+            if (_failed is not null)
+                throw new InvalidOperationException("the delivery ledger could not be written", _failed);
             List<DeliveryOutcome> batch;
             long last;
             lock (_adding)

@@ -23,7 +23,9 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
     private static readonly TimeSpan CheckAfter = TimeSpan.FromSeconds(5);
 
     private readonly SemaphoreSlim _slots = new(options.MaxConnections, options.MaxConnections);
-    private readonly ConcurrentStack<(SmtpClient Client, long IdleSince)> _idle = new();
+    // Each connection is kept for the way it was made: a socket that has seen one awaited call is made
+    // non-blocking by .NET for good, and blocking calls on it are then run over the socket engine.
+    private readonly ConcurrentStack<(SmtpClient Client, bool Blocking, long IdleSince)> _idle = new();
 
     /// <summary>For tests against a server with a certificate of their own; null: the system's trust store decides.</summary>
     internal RemoteCertificateValidationCallback? CertificateValidation { get; init; }
@@ -58,18 +60,19 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
         else
             _slots.Wait(cancellationToken);
         SmtpClient? client = null;
-        var ready = Ready.For(message, beforeEnd, blocking: !async);
+        Ready? ready = null;
         try
         {
+            ready = Ready.For(message, beforeEnd, blocking: !async);
             (client, var reused) = await Rent(async, cancellationToken);
             try
             {
                 return await Send(client, ready, async, cancellationToken);
             }
-            catch (Exception e) when (reused && !ready.Written && e is IOException or SocketException or ServiceNotConnectedException or SmtpProtocolException)
+            catch (Exception e) when (reused && !ready.Written && e is IOException or SocketException or ServiceNotConnectedException or SmtpProtocolException or TimeoutException)
             {
-                // A kept connection the relay had closed (it restarted, or timed the session out): the
-                // message did not go, so it goes once more on a new connection.
+                // A kept connection the relay had closed (it restarted, or timed the session out) or that a
+                // firewall dropped without a word: the message did not go, so it goes once more on a new connection.
                 Discard(ref client);
                 client = await Connect(async, cancellationToken);
                 ready = Ready.For(message, beforeEnd, blocking: !async);
@@ -86,12 +89,12 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
                                       or AuthenticationException or SslHandshakeException or TimeoutException)
         {
             Discard(ref client);
-            throw new MailSendException($"{Destination}: {e.Message}", permanent: false, e) { MaybeDelivered = ready.Written };
+            throw new MailSendException($"{Destination}: {e.Message}", permanent: false, e) { MaybeDelivered = ready?.Written ?? false };
         }
         finally
         {
             if (client is { IsConnected: true })
-                _idle.Push((client, Environment.TickCount64));
+                _idle.Push((client, !async, Environment.TickCount64));
             else
                 Discard(ref client);
             _slots.Release();
@@ -205,13 +208,21 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
                     : stream;
             }
 
+            /// <summary>After the body went to the connection (not when MailKit only measures the message): the hook, then the mark.</summary>
+            private void Sent(Stream stream)
+            {
+                if (stream is MeasuringStream)
+                    return;
+                message.BeforeEnd?.Invoke();
+                message.Written = true;
+            }
+
             public override void WriteTo(FormatOptions options, Stream stream, bool contentOnly, CancellationToken cancellationToken = default)
             {
                 if (!contentOnly)
                     throw new NotSupportedException("written only as its message's body");
                 Under(stream).Write(_body.Span);
-                message.BeforeEnd?.Invoke();
-                message.Written = true;
+                Sent(stream);
             }
 
             public override async Task WriteToAsync(FormatOptions options, Stream stream, bool contentOnly, CancellationToken cancellationToken = default)
@@ -219,8 +230,7 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
                 if (!contentOnly)
                     throw new NotSupportedException("written only as its message's body");
                 await Under(stream).WriteAsync(_body, cancellationToken);
-                message.BeforeEnd?.Invoke();
-                message.Written = true;
+                Sent(stream);
             }
         }
     }
@@ -230,6 +240,14 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
     {
         while (_idle.TryPop(out var idle))
         {
+            SmtpClient? kept = idle.Client;
+            // One of the other kind is closed rather than kept beside a new one: at most
+            // Mail:Smtp:MaxConnections stay open (awaited sends are confirmations, and rare).
+            if (idle.Blocking == async)
+            {
+                Discard(ref kept);
+                continue;
+            }
             if (Environment.TickCount64 - idle.IdleSince < CheckAfter.TotalMilliseconds)
                 return (idle.Client, true);
             try
@@ -240,10 +258,9 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
                     idle.Client.NoOp(cancellationToken);
                 return (idle.Client, true);
             }
-            catch (Exception e) when (e is IOException or SmtpProtocolException or SmtpCommandException or ServiceNotConnectedException)
+            catch (Exception e) when (e is IOException or SmtpProtocolException or SmtpCommandException or ServiceNotConnectedException or TimeoutException)
             {
-                SmtpClient? stale = idle.Client;
-                Discard(ref stale);
+                Discard(ref kept);
             }
         }
         return (await Connect(async, cancellationToken), false);
@@ -258,7 +275,7 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
         {
             var socket = async ? await ConnectSocket(cancellationToken) : ConnectSocket();
             // The stream owns the socket from here: MailKit disposes it with the connection.
-            var stream = new SocketStream(socket);
+            var stream = new SocketStream(socket, options.Timeout);
             if (async)
                 await client.ConnectAsync(stream, options.Host, options.EffectivePort, options.SocketOptions, cancellationToken);
             else

@@ -8,8 +8,8 @@ namespace PythonHpc.Mail;
 /// buffered as a send of its own (with TCP_NODELAY, a segment each, and a wake-up of the server for
 /// each), and arms a timer and three cancellation sources for every read and write. Here, what MailKit
 /// writes is gathered until it flushes: one send for the envelope, one for DATA, one for the whole
-/// message with its final dot. Reads and writes complete without allocating, and one timer per
-/// connection stands in for the per-operation ones. bench/run measured the difference.
+/// message with its final dot. No timer or cancellation source is made per operation: one timer per
+/// connection stands in for them. bench/run measured the difference.
 /// </summary>
 internal sealed class SocketStream : Stream
 {
@@ -27,10 +27,15 @@ internal sealed class SocketStream : Stream
     private long _busySince;
     private volatile bool _timedOut;
 
-    public SocketStream(Socket socket)
+    /// <summary>
+    /// <paramref name="timeout"/> holds from the first byte: MailKit sets its own only once connected,
+    /// after an implicit-TLS handshake that could otherwise wait for ever on a relay that says nothing.
+    /// </summary>
+    public SocketStream(Socket socket, TimeSpan timeout)
     {
         _socket = socket;
         _watchdog = new Timer(static state => ((SocketStream)state!).Watch(), this, Timeout.Infinite, Timeout.Infinite);
+        SetTimeout((int)timeout.TotalMilliseconds);
     }
 
     public override bool CanRead => true;

@@ -104,8 +104,9 @@ public sealed class DeliveryTests : IDisposable
             await Task.Delay(10, Ct);
 
         // Another process holds SQLite's write lock for longer than the store's busy timeout (1 s here):
-        // the senders' commits fail. The run must end with that error, not wait for ever with the
-        // reader stuck on a full queue that no sender takes from.
+        // the senders' commits fail (and the reader's next claim, if it comes first). The run must end
+        // with that error, not wait for ever with the reader stuck on a full queue no sender takes from
+        // (it did: this test timed out before senders cancelled the reading).
         int stopped;
         await using (var other = await rig.Store.Database.ConnectAloneAsync(Ct))
         {

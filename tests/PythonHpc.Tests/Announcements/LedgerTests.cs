@@ -71,7 +71,7 @@ public sealed class LedgerTests : IDisposable
     }
 
     [Fact]
-    public async Task Once_a_commit_fails_every_sender_waiting_for_one_is_told_and_nothing_is_counted_as_recorded()
+    public async Task Once_a_commit_fails_every_later_commit_is_refused_and_nothing_is_counted_as_recorded()
     {
         await using var rig = AnnouncementRig.Create(_folder, smtpPort: null);
         await rig.Subscribe(["a@example.org", "b@example.org"]);
