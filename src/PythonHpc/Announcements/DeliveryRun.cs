@@ -102,7 +102,7 @@ internal sealed partial class DeliveryRun(
     /// <summary>
     /// One pass over the due rows: a reader takes them in subscriber order into a small bounded queue,
     /// and one sender per connection composes, sends and records each. Composing in the sender (about
-    /// 40 core-µs a message, bench/run) costs less than handing messages between threads did: with a
+    /// 12 core-µs a message, bench/run) costs less than handing messages between threads did: with a
     /// stage of composers in front, a fifth of an announcement's CPU time went to threads waking and
     /// yielding (perf). Each sender has a thread of its own and blocks in the socket
     /// (<see cref="MailTransport.SendBlocking"/>): the kernel wakes it when its reply comes, where an

@@ -20,7 +20,6 @@ internal sealed class Ledger : IDisposable
 
     private readonly Lock _committing = new();
     private readonly Lock _adding = new();
-    private readonly Database _database;
     private readonly long _announcement;
     private readonly TimeProvider _clock;
     private readonly DbConnection _connection;
@@ -34,7 +33,7 @@ internal sealed class Ledger : IDisposable
 
     private Ledger(Database database, long announcement, TimeProvider clock, DbConnection connection)
     {
-        (_database, _announcement, _clock, _connection) = (database, announcement, clock, connection);
+        (_announcement, _clock, _connection) = (announcement, clock, connection);
         _record = database.Command(connection, "record-delivery");
         foreach (var name in Parameters)
             _record.With(name, null);

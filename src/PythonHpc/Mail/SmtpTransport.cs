@@ -38,8 +38,8 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
     /// <summary>
     /// On the calling thread, with blocking socket calls: what announcement senders use, each on a
     /// thread of its own. A blocked thread is woken by the kernel when the reply comes; an awaited read
-    /// goes through the socket engine's thread and the thread pool, which cost about a third more CPU
-    /// a message here (bench/run's `wire … mailkit` against `mailkit-blocking`).
+    /// goes through the socket engine's thread and the thread pool: 14 context switches a message
+    /// against 4, and 5,029 against 6,528 messages/s to smtp-sink (20,000 messages, no ledger).
     /// </summary>
     public override string SendBlocking(WireMessage message, Action? beforeEnd = null)
     {
@@ -311,7 +311,7 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
             socket.Dispose();
-            throw new TimeoutException($"no connection within {options.Timeout.TotalSeconds:0.#} s (Mail:Smtp:Timeout)", e);
+            throw ConnectTimedOut(e);
         }
         catch
         {
@@ -350,8 +350,11 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
         }
         // A blocking connect that took longer than Mail:Smtp:Timeout, ended by closing its socket.
         socket.Dispose();
-        throw new TimeoutException($"no connection within {options.Timeout.TotalSeconds:0.#} s (Mail:Smtp:Timeout)");
+        throw ConnectTimedOut(null);
     }
+
+    private TimeoutException ConnectTimedOut(Exception? inner) =>
+        new($"no connection within {options.Timeout.TotalSeconds:0.#} s (Mail:Smtp:Timeout)", inner);
 
     private static void Discard(ref SmtpClient? client)
     {

@@ -80,7 +80,8 @@ internal sealed class SocketStream : Stream
 
     private void End() => Interlocked.Exchange(ref _busySince, 0);
 
-    private Exception Failure(Exception e) => _timedOut
+    /// <summary>What a failed read or send throws: a timeout (the watchdog's, or the kernel's for a blocking call), or an IOException.</summary>
+    private Exception Failure(Exception e) => _timedOut || e is SocketException { SocketErrorCode: SocketError.TimedOut }
         ? new TimeoutException($"the server did not answer within {_timeout / 1000.0:0.#} s (Mail:Smtp:Timeout)", e)
         : e as IOException ?? new IOException(e.Message, e);
 
@@ -116,11 +117,6 @@ internal sealed class SocketStream : Stream
         try
         {
             return _socket.Receive(buffer);
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut)
-        {
-            _timedOut = true;
-            throw Failure(e);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
@@ -185,11 +181,6 @@ internal sealed class SocketStream : Stream
             while (sent < _count)
                 sent += _socket.Send(_output.AsSpan(sent, _count - sent));
             _count = 0;
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut)
-        {
-            _timedOut = true;
-            throw Failure(e);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {

@@ -14,6 +14,15 @@ public sealed class LedgerTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
+    /// <summary>Confirmed subscribers with these addresses, the seed post's announcement with a ledger row for each, and every row claimed.</summary>
+    private static async Task<(PythonHpc.Announcements.Announcement Announcement, IReadOnlyList<Delivery> Rows)> Claimed(AnnouncementRig rig, string[] emails)
+    {
+        await rig.Subscribe(emails);
+        var announcement = await rig.Store.AnnouncementFor(rig.Post, Ct);
+        Assert.Equal(emails.Length, await rig.Store.AddDeliveries(announcement.Id, Ct));
+        return (announcement, await rig.Store.ClaimDeliveries(announcement.Id, 0, emails.Length, Ct));
+    }
+
     [Theory]
     [InlineData(Stores.Sqlite)]
     [InlineData(Stores.Postgres)]
@@ -21,10 +30,7 @@ public sealed class LedgerTests : IDisposable
     {
         const int senders = 8, each = 60;
         await using var rig = AnnouncementRig.Create(_folder, smtpPort: null, provider: provider);
-        await rig.Subscribe(Enumerable.Range(1, senders * each).Select(i => $"reader{i:D4}@example.org"));
-        var announcement = await rig.Store.AnnouncementFor(rig.Post, Ct);
-        Assert.Equal(senders * each, await rig.Store.AddDeliveries(announcement.Id, Ct));
-        var rows = await rig.Store.ClaimDeliveries(announcement.Id, 0, senders * each, Ct);
+        var (announcement, rows) = await Claimed(rig, Enumerable.Range(1, senders * each).Select(i => $"reader{i:D4}@example.org").ToArray());
 
         using var ledger = await Ledger.Open(rig.Store.Database, announcement.Id, rig.Clock, Ct);
         var returned = 0;
@@ -53,10 +59,7 @@ public sealed class LedgerTests : IDisposable
     public async Task Added_outcomes_are_committed_together_by_the_first_sender_that_needs_one(string provider)
     {
         await using var rig = AnnouncementRig.Create(_folder, smtpPort: null, provider: provider);
-        await rig.Subscribe(["a@example.org", "b@example.org", "c@example.org"]);
-        var announcement = await rig.Store.AnnouncementFor(rig.Post, Ct);
-        await rig.Store.AddDeliveries(announcement.Id, Ct);
-        var rows = await rig.Store.ClaimDeliveries(announcement.Id, 0, 10, Ct);
+        var (announcement, rows) = await Claimed(rig, ["a@example.org", "b@example.org", "c@example.org"]);
 
         using var ledger = await Ledger.Open(rig.Store.Database, announcement.Id, rig.Clock, Ct);
         var numbers = rows.Select(row => ledger.Add(new DeliveryOutcome(row.SubscriberId, DeliveryStatus.Sent, 1, rig.Clock.Now, null, "250 ok", $"m{row.SubscriberId}@x", 0))).ToList();
@@ -74,10 +77,7 @@ public sealed class LedgerTests : IDisposable
     public async Task Once_a_commit_fails_every_later_commit_is_refused_and_nothing_is_counted_as_recorded()
     {
         await using var rig = AnnouncementRig.Create(_folder, smtpPort: null);
-        await rig.Subscribe(["a@example.org", "b@example.org"]);
-        var announcement = await rig.Store.AnnouncementFor(rig.Post, Ct);
-        await rig.Store.AddDeliveries(announcement.Id, Ct);
-        var rows = await rig.Store.ClaimDeliveries(announcement.Id, 0, 10, Ct);
+        var (announcement, rows) = await Claimed(rig, ["a@example.org", "b@example.org"]);
         using var ledger = await Ledger.Open(rig.Store.Database, announcement.Id, rig.Clock, Ct);
         var first = ledger.Add(new DeliveryOutcome(rows[0].SubscriberId, DeliveryStatus.Sent, 1, rig.Clock.Now, null, "250 ok", "m1@x", 0));
 
