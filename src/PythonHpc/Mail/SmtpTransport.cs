@@ -288,6 +288,9 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
                 await client.AuthenticateAsync(options.User, options.Password, cancellationToken);
             else if (options.User.Length > 0)
                 client.Authenticate(options.User, options.Password, cancellationToken);
+            // MailKit waits for the envelope's replies before sending DATA: a round trip of three.
+            if (!client.IsSecure && client.Capabilities.HasFlag(SmtpCapabilities.Pipelining))
+                stream.PipelineData();
             return client;
         }
         catch

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using MimeKit;
 using PythonHpc.Mail;
 using PythonHpc.Tests.Support;
@@ -26,19 +27,136 @@ public sealed class MailTransportTests : IDisposable
         return WireMessage.From(message);
     }
 
-    [Fact]
-    public async Task The_server_receives_the_message_bytes_as_they_were_composed_lines_starting_with_a_dot_included()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task The_server_receives_the_message_bytes_as_they_were_composed_lines_starting_with_a_dot_included(bool pipelining)
     {
-        using var server = SmtpRecorder.Start(_folder["received"]);
-        await using var smtp = MailTransport.Create(new MailOptions { Smtp = Smtp(server.Port) });
+        // With PIPELINING offered DATA goes with the envelope (SocketStream); without, MailKit's own sequence.
+        using var server = SmtpRecorder.Start(_folder["received"], pipelining: pipelining);
+        await using var smtp = MailTransport.Create(new MailOptions { Smtp = Smtp(server.Port, connections: 1) });
         // A dot that starts a line is doubled on the wire (RFC 5321 §4.5.2) and undone by the server;
-        // a lone dot would otherwise end the message there.
+        // a lone dot would otherwise end the message there. Large ones go in more than one send.
         using var message = Message("ada@example.org", text: ".hidden\nline two\n.\n..two dots\nend\n");
+        using var large = Message("bob@example.org", text: string.Concat(Enumerable.Range(0, 3000).Select(i => $".{i} {new string('x', 40)}\n")));
+        using var plain = Message("cy@example.org", text: string.Concat(Enumerable.Range(0, 3000).Select(i => $"{i} {new string('y', 40)}\n")));
         Assert.True(message.Bytes.Span.IndexOf("\r\n.\r\n"u8) >= 0, "the message has a line of one dot");
         Assert.True(message.Bytes.Span.StartsWith(WireMessage.MimeVersionLine));
+        Assert.True(large.Bytes.Length > 128 * 1024 && plain.Bytes.Length > 128 * 1024, "beyond what the stream gathers before sending");
         await smtp.Send(message, Ct);
-        Assert.Equal(message.Bytes.ToArray(), File.ReadAllBytes(Assert.Single(server.Messages)));
-        Assert.Equal(["ada@example.org"], server.Recipients);
+        smtp.SendBlocking(large);
+        await smtp.Send(plain, Ct);
+        smtp.SendBlocking(message);
+        Assert.Equal([message.Bytes.ToArray(), large.Bytes.ToArray(), plain.Bytes.ToArray(), message.Bytes.ToArray()], server.Messages.Select(File.ReadAllBytes));
+        Assert.Equal(["ada@example.org", "bob@example.org", "cy@example.org", "ada@example.org"], server.Recipients);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task With_PIPELINING_DATA_goes_with_the_envelope_and_a_refused_recipient_sends_no_content(bool blocking)
+    {
+        // A relay scripted line by line over a real socket. It answers nothing until DATA has come after
+        // MAIL and RCPT: a client that waited for their replies first would time out here.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var seen = new List<string>();
+        var relay = Task.Run(async () =>
+        {
+            using (var first = new Session(await listener.AcceptTcpClientAsync(Ct)))
+            {
+                await first.Greet();
+                // 1: accepted, content after the 354.
+                seen.Add(await first.Envelope());
+                await first.Say("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
+                seen.Add(await first.Content());
+                await first.Say("250 2.0.0 queued as 1\r\n");
+                // 2: recipient refused, DATA refused (RFC 2920 §3.1): the client goes on with RSET, no content.
+                seen.Add(await first.Envelope());
+                await first.Say("250 2.1.0 Ok\r\n550 5.1.1 No such user\r\n554 5.5.1 Error: no valid recipients\r\n");
+                seen.Add(await first.Line() ?? "(closed)");
+                await first.Say("250 2.0.0 Ok\r\n");
+                // 3: recipient refused, but this relay takes DATA all the same: the client must hang up
+                // rather than send anything that could end a message.
+                seen.Add(await first.Envelope());
+                await first.Say("250 2.1.0 Ok\r\n550 5.1.1 No such user\r\n354 go ahead\r\n");
+                seen.Add(await first.Line() ?? "(closed)");
+            }
+            using var second = new Session(await listener.AcceptTcpClientAsync(Ct));
+            await second.Greet();
+            // 4: on a new connection, replies split across lines and sends, one of several lines.
+            seen.Add(await second.Envelope());
+            await second.Say("250-2.1.0 Sender\r\n250 2.1.0 Ok\r\n250 2.1.5");
+            await Task.Delay(50, Ct);
+            await second.Say(" Ok\r\n354 End");
+            await Task.Delay(50, Ct);
+            await second.Say(" data\r\n");
+            seen.Add(await second.Content());
+            await second.Say("250 2.0.0 queued as 4\r\n");
+            seen.Add(await second.Line() ?? "(closed)");
+        }, Ct);
+
+        var options = new SmtpOptions { Host = "127.0.0.1", Port = ((IPEndPoint)listener.LocalEndpoint).Port, Security = "None", MaxConnections = 1, Timeout = TimeSpan.FromSeconds(5) };
+        Assert.Empty(options.Validate());
+        var smtp = MailTransport.Create(new MailOptions { Smtp = options });
+        async Task<string> Send(WireMessage message) => blocking ? smtp.SendBlocking(message) : await smtp.Send(message, Ct);
+        using var one = Message("one@example.org");
+        Assert.Contains("queued as 1", await Send(one));
+        using var two = Message("nobody@example.org");
+        using var three = Message("nobody2@example.org");
+        var refused = await Assert.ThrowsAsync<MailSendException>(() => Send(two));
+        Assert.True(refused.Permanent);
+        Assert.StartsWith("550 ", refused.Message);
+        var hungUp = await Assert.ThrowsAsync<MailSendException>(() => Send(three));
+        Assert.StartsWith("550 ", hungUp.Message);
+        using var four = Message("four@example.org");
+        Assert.Contains("queued as 4", await Send(four));
+        await smtp.DisposeAsync();
+        await relay.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+
+        Assert.Equal([
+            "MAIL FROM:<webinars@example.org>|RCPT TO:<one@example.org>|DATA", Encoding.ASCII.GetString(one.Bytes.Span),
+            "MAIL FROM:<webinars@example.org>|RCPT TO:<nobody@example.org>|DATA", "RSET",
+            "MAIL FROM:<webinars@example.org>|RCPT TO:<nobody2@example.org>|DATA", "(closed)",
+            "MAIL FROM:<webinars@example.org>|RCPT TO:<four@example.org>|DATA", Encoding.ASCII.GetString(four.Bytes.Span), "QUIT",
+        ], seen);
+    }
+
+    /// <summary>The relay's side of one connection, a line at a time.</summary>
+    private sealed class Session(TcpClient client) : IDisposable
+    {
+        private readonly NetworkStream _stream = client.GetStream();
+        private readonly StreamReader _reader = new(client.GetStream(), Encoding.ASCII);
+
+        public async Task Greet()
+        {
+            await Say("220 scripted.example.org ESMTP\r\n");
+            Assert.StartsWith("EHLO ", await Line());
+            await Say("250-scripted.example.org\r\n250-PIPELINING\r\n250 8BITMIME\r\n");
+        }
+
+        public Task Say(string text) => _stream.WriteAsync(Encoding.ASCII.GetBytes(text), Ct).AsTask();
+
+        public async Task<string?> Line()
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            wait.CancelAfter(TimeSpan.FromSeconds(3));
+            return await _reader.ReadLineAsync(wait.Token);
+        }
+
+        /// <summary>MAIL, RCPT and DATA, read with no reply in between.</summary>
+        public async Task<string> Envelope() => string.Join('|', await Line(), await Line(), await Line());
+
+        /// <summary>The message up to its final dot, dot-stuffing undone, CRLF kept.</summary>
+        public async Task<string> Content()
+        {
+            var content = new StringBuilder();
+            while (await Line() is { } line && line != ".")
+                content.Append(line.StartsWith('.') ? line[1..] : line).Append("\r\n");
+            return content.ToString();
+        }
+
+        public void Dispose() => client.Dispose();
     }
 
     private static SmtpOptions Smtp(int port, int connections = 2)

@@ -22,14 +22,17 @@ public sealed class SmtpRecorder : IDisposable
     public int Port { get; }
     public string Folder { get; }
 
-    /// <summary>Starts the server; with <paramref name="tls"/> ("starttls" or "implicit", and PEM files) it speaks TLS.</summary>
-    public static SmtpRecorder Start(string folder, (string Mode, string Certificate, string Key)? tls = null)
+    /// <summary>
+    /// Starts the server; with <paramref name="tls"/> ("starttls" or "implicit", and PEM files) it speaks TLS.
+    /// It offers PIPELINING unless <paramref name="pipelining"/> is false.
+    /// </summary>
+    public static SmtpRecorder Start(string folder, (string Mode, string Certificate, string Key)? tls = null, bool pipelining = true)
     {
         Tool.RequirePythonModule("aiosmtpd", "python3-aiosmtpd");
         var port = FreePort();
         var start = new ProcessStartInfo(Tool.Python) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         string[] arguments = [FeedBuild.Testdata("smtprecorder.py"), port.ToString(System.Globalization.CultureInfo.InvariantCulture), folder,
-            .. tls is { } t ? new[] { t.Mode, t.Certificate, t.Key } : []];
+            .. tls is { } t ? new[] { t.Mode, t.Certificate, t.Key } : [], .. pipelining ? Array.Empty<string>() : ["--no-pipelining"]];
         foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
         var process = Process.Start(start)!;

@@ -1,6 +1,9 @@
 """A recording SMTP server on aiosmtpd (Debian's python3-aiosmtpd), for tests over a real socket.
 
-    python3 smtprecorder.py PORT FOLDER [starttls|implicit CERT KEY]
+    python3 smtprecorder.py PORT FOLDER [starttls|implicit CERT KEY] [--no-pipelining]
+
+It offers PIPELINING (RFC 2920) in its EHLO reply, as Postfix and every large relay do (aiosmtpd
+reads pipelined commands but does not say so); --no-pipelining leaves it out.
 
 With the third argument it speaks TLS with the PEM certificate and key given: required after
 STARTTLS (RFC 3207), or from the first byte (RFC 8314's implicit TLS). Every accepted message is
@@ -22,7 +25,9 @@ import time
 
 from aiosmtpd.controller import Controller
 
-port, folder = int(sys.argv[1]), sys.argv[2]
+arguments = [a for a in sys.argv[1:] if a != "--no-pipelining"]
+pipelining = len(arguments) == len(sys.argv) - 1
+port, folder = int(arguments[0]), arguments[1]
 os.makedirs(folder, exist_ok=True)
 counter = {"n": 0}
 refused_once = set()
@@ -34,6 +39,12 @@ def answer(address, code):
 
 
 class Recorder:
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if pipelining:
+            responses.insert(len(responses) - 1, "250-PIPELINING")
+        return responses
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@")[0].lower()
         if local.endswith("-450") or (local.endswith("-450once") and address not in refused_once):
@@ -65,8 +76,8 @@ class Recorder:
 
 
 tls = {}
-if len(sys.argv) > 3:
-    mode, cert, key = sys.argv[3:6]
+if len(arguments) > 2:
+    mode, cert, key = arguments[2:5]
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     tls = {"ssl_context": context} if mode == "implicit" else {"tls_context": context, "require_starttls": True}
