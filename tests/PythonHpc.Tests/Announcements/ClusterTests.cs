@@ -57,6 +57,7 @@ public sealed class ClusterTests : IDisposable
             }, TimeSpan.FromSeconds(120), nodes, "every node sending and a quarter of the messages out");
 
             victim!.Kill();
+            var killedWhen = DateTimeOffset.UtcNow;
             var killed = System.Diagnostics.Stopwatch.StartNew();
             var killedAt = server.Recipients.Count;
             var survivors = nodes.Where(n => n != victim).ToList();
@@ -89,6 +90,10 @@ public sealed class ClusterTests : IDisposable
             var perAddress = received.CountBy(r => r).ToDictionary(p => p.Key, p => p.Value);
             var duplicates = received.Count - perAddress.Count;
             Output?.WriteLine($"{received.Count} messages to {perAddress.Count} addresses: {duplicates} duplicates (at most {Connections}, the dead node's connections)");
+            // Each copy of a duplicate, with when it arrived against the kill: a copy from the dead node's
+            // last moments and one from whoever took its row over.
+            foreach (var copies in server.Arrivals.GroupBy(a => a.Recipient).Where(g => g.Count() > 1))
+                Output?.WriteLine($"  {copies.Key}: " + string.Join(", ", copies.Select(c => $"{(c.At - killedWhen).TotalSeconds:+0.000;-0.000} s")));
             Assert.Equal(Addresses().Order(StringComparer.Ordinal), perAddress.Keys.Order(StringComparer.Ordinal));
             Assert.InRange(duplicates, 0, Connections);
             Assert.Equal((Subscribers, 0, 0, 0), (counts.Sent, counts.Pending, counts.Deferred, counts.Failed));
