@@ -34,6 +34,8 @@ internal sealed class SocketStream : Stream
     private Pipe _pipe;
     private int _repliesLeft;
     private bool _inData;
+    // The last bytes of the content sent so far, for its end to be seen across sends.
+    private readonly byte[] _tail = new byte[5];
     private byte[] _input = new byte[512];
     private int _inStart, _inEnd, _scanned;
 
@@ -203,7 +205,7 @@ internal sealed class SocketStream : Stream
 
     private async ValueTask SendAsync(CancellationToken cancellationToken)
     {
-        if (_pipelining)
+        if (_pipelining && _count > 0)
         {
             var step = Plan();
             if (step != Step.Send)
@@ -234,7 +236,7 @@ internal sealed class SocketStream : Stream
 
     public override void Flush()
     {
-        if (_pipelining)
+        if (_pipelining && _count > 0)
         {
             var step = Plan();
             if (step != Step.Send)
@@ -287,9 +289,15 @@ internal sealed class SocketStream : Stream
         var output = _output.AsSpan(0, _count);
         if (_inData)
         {
-            // The message's content (a large one in more than one send): it ends with the final dot,
-            // which no line of the content can be (dot-stuffing).
-            _inData = !output.EndsWith("\r\n.\r\n"u8);
+            _inData = !Ends(output);
+            return Step.Send;
+        }
+        if (_pipe == Pipe.None && output.SequenceEqual(Data))
+        {
+            // DATA not pipelined (the envelope was not MailKit's usual one): the content follows a 354.
+            // Taken as sent either way: a refused DATA leaves this connection unpipelined, never the
+            // other way round.
+            StartContent();
             return Step.Send;
         }
         switch (_pipe)
@@ -307,6 +315,28 @@ internal sealed class SocketStream : Stream
             (_pipe, _repliesLeft, _scanned) = (Pipe.Envelope, commands, _inStart);
         }
         return Step.Send;
+    }
+
+    private void StartContent()
+    {
+        // As if after the CRLF that ended DATA: an empty message is the final dot alone.
+        "\0\0\0\r\n"u8.CopyTo(_tail);
+        _inData = true;
+    }
+
+    /// <summary>
+    /// Whether the content ends with <paramref name="output"/>: with the final dot's line, which no
+    /// line of the content can be (dot-stuffing, RFC 5321 §4.5.2). A large message goes in several
+    /// sends, and the end may straddle two.
+    /// </summary>
+    private bool Ends(ReadOnlySpan<byte> output)
+    {
+        Span<byte> last = stackalloc byte[5];
+        var fromOutput = Math.Min(output.Length, last.Length);
+        _tail.AsSpan(fromOutput).CopyTo(last);
+        output[^fromOutput..].CopyTo(last[(last.Length - fromOutput)..]);
+        last.CopyTo(_tail);
+        return last.SequenceEqual("\r\n.\r\n"u8);
     }
 
     /// <summary>How many commands <paramref name="output"/> holds when it is MAIL FROM and RCPT TO lines only, else 0.</summary>
@@ -338,7 +368,8 @@ internal sealed class SocketStream : Stream
         _pipe = Pipe.None;
         if (step == Step.Swallow)
         {
-            _inData = accepted;
+            if (accepted)
+                StartContent();
             _count = 0;
             return false;
         }

@@ -122,6 +122,62 @@ public sealed class MailTransportTests : IDisposable
         ], seen);
     }
 
+    [Theory]
+    [InlineData("line\r\n.\r\n", "")]
+    [InlineData("line\r\n.", "\r\n")]
+    [InlineData("line\r\n", ".\r\n")]
+    [InlineData("line\r", "\n.\r\n")]
+    [InlineData("", ".\r\n")]
+    public void The_end_of_a_message_sent_in_two_parts_is_seen_and_the_next_envelope_is_pipelined_again(string first, string second)
+    {
+        // SocketStream played as MailKit plays it, over a real socket pair; the relay's side read raw.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        client.Connect((IPEndPoint)listener.LocalEndpoint);
+        using var relay = listener.AcceptSocket();
+        relay.ReceiveTimeout = 3000;
+        using var stream = new SocketStream(client, TimeSpan.FromSeconds(3));
+        stream.PipelineData();
+        var buffer = new byte[4096];
+        string Read(Stream from) => Encoding.ASCII.GetString(buffer, 0, from.Read(buffer));
+        string Received() => Encoding.ASCII.GetString(buffer, 0, relay.Receive(buffer));
+
+        for (var message = 0; message < 2; message++)
+        {
+            stream.Write("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\n"u8);
+            stream.Flush();
+            Assert.Equal("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n", Received());
+            relay.Send("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data\r\n"u8);
+            Assert.Equal("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n", ReadAll(stream, 28));
+            stream.Write(Data);
+            stream.Flush();
+            Assert.Equal("354 End data\r\n", Read(stream));
+            var sent = new StringBuilder();
+            foreach (var part in new[] { first, second })
+            {
+                stream.Write(Encoding.ASCII.GetBytes(part));
+                stream.Flush();
+                while (sent.Length < first.Length + (part == second ? second.Length : 0))
+                    sent.Append(Received());
+            }
+            Assert.Equal(first + second, sent.ToString());
+            relay.Send("250 2.0.0 queued\r\n"u8);
+            Assert.Equal("250 2.0.0 queued\r\n", Read(stream));
+        }
+
+        static string ReadAll(Stream stream, int length)
+        {
+            var read = new StringBuilder();
+            var buffer = new byte[4096];
+            while (read.Length < length)
+                read.Append(Encoding.ASCII.GetString(buffer, 0, stream.Read(buffer)));
+            return read.ToString();
+        }
+    }
+
+    private static ReadOnlySpan<byte> Data => "DATA\r\n"u8;
+
     /// <summary>The relay's side of one connection, a line at a time.</summary>
     private sealed class Session(TcpClient client) : IDisposable
     {
