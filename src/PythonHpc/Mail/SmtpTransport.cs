@@ -124,7 +124,8 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
 
     /// <summary>
     /// What MailKit is given to send: a MimeMessage that writes the ready message's bytes. MailKit's
-    /// transaction stays whole (PIPELINING, SMTPUTF8, dot-stuffing, replies, RSET); what goes is MimeKit
+    /// transaction stays MailKit's (PIPELINING, SMTPUTF8, dot-stuffing, replies, RSET; in clear the stream
+    /// under it adds DATA to the envelope, <see cref="SocketStream.PipelineData"/>); what goes is MimeKit
     /// serialising a MIME tree for each message, which bench/run profiled at a fifth of an
     /// announcement's CPU time. MimeKit writes a message as its own header fields (adding MIME-Version
     /// when it has none), its body's fields, a blank line, then its body's content: here the message's
@@ -290,7 +291,11 @@ internal sealed class SmtpTransport(SmtpOptions options) : MailTransport
                 client.Authenticate(options.User, options.Password, cancellationToken);
             // MailKit waits for the envelope's replies before sending DATA: a round trip of three.
             if (!client.IsSecure && client.Capabilities.HasFlag(SmtpCapabilities.Pipelining))
+            {
+                // DATA is what goes with the envelope: MailKit must not choose BDAT (RFC 3030) instead.
+                client.Capabilities &= ~(SmtpCapabilities.Chunking | SmtpCapabilities.BinaryMime);
                 stream.PipelineData();
+            }
             return client;
         }
         catch

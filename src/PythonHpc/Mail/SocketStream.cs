@@ -263,12 +263,15 @@ internal sealed class SocketStream : Stream
     /// <summary>
     /// From here on, DATA goes in the same group as MAIL FROM and RCPT TO (RFC 2920 §3.1: DATA may end a
     /// group, and the content waits for its 354): two round trips a message instead of MailKit's three.
-    /// Only for a relay that offers PIPELINING, and only where this stream carries SMTP in the clear
-    /// (under MailKit's TLS it carries ciphertext). MailKit does not see it: it is given the replies to
-    /// its MAIL and RCPT, and when it then sends DATA, that command is not sent again and the reply
-    /// already received is what it reads. When MailKit does not go on to DATA (a recipient refused: it
-    /// sends RSET), DATA's reply is dropped: with no recipient accepted the relay refused DATA (RFC
-    /// 2920 §3.1, RFC 5321 §3.3); had it accepted, the connection is closed, so that nothing is delivered.
+    /// Only for a relay that offers PIPELINING, only where this stream carries SMTP in the clear (under
+    /// MailKit's TLS it carries ciphertext), and only for MailKit's envelope of one sender and one
+    /// recipient, which is every message here. MailKit does not see it: it is given the replies to its
+    /// MAIL and RCPT, and when it then sends DATA, that command is not sent again and the reply already
+    /// received is what it reads. When MailKit does not go on to DATA (a recipient refused: it sends
+    /// RSET), DATA's reply is dropped. A relay should have refused that DATA, having no recipient (RFC
+    /// 5321 §3.3), and most do; one that took it is waiting for content. RFC 2920 §3.1 would send it an
+    /// empty message (a lone dot); here the connection is closed instead, without QUIT, so that nothing
+    /// can be delivered, not even an empty message.
     /// </summary>
     public void PipelineData() => _pipelining = true;
 
@@ -308,8 +311,9 @@ internal sealed class SocketStream : Stream
                 Abandon("MailKit wrote again before it had read the envelope's replies");
                 break;
         }
-        var commands = Envelope(output);
-        if (commands > 0 && _inStart == _inEnd)
+        // MAIL and one RCPT, whole: MailKit flushes a longer envelope in parts when it outgrows its 4 KB
+        // buffer, and a part must not be taken for the whole.
+        if (Envelope(output) is var commands and 2 && _inStart == _inEnd)
         {
             Gather(Data);
             (_pipe, _repliesLeft, _scanned) = (Pipe.Envelope, commands, _inStart);
@@ -364,7 +368,8 @@ internal sealed class SocketStream : Stream
     private bool Settle(Step step)
     {
         var end = ReplyEnd();
-        var accepted = _input.AsSpan(_inStart, end - _inStart).StartsWith("354"u8);
+        // 354, or any 3yz: the relay waits for content (RFC 5321 §4.2.1).
+        var accepted = _input[_inStart] == (byte)'3';
         _pipe = Pipe.None;
         if (step == Step.Swallow)
         {
@@ -380,9 +385,11 @@ internal sealed class SocketStream : Stream
     }
 
     /// <summary>
-    /// Closes the connection when what MailKit does no longer fits the pipelined DATA (none of these
-    /// happens with MailKit 4.18): a relay that may be waiting for a message's content must not be sent
-    /// anything that could become one. MailKit sees a dropped connection; the message is tried again.
+    /// Closes the connection when a relay took DATA for a message MailKit then did not send, or when
+    /// what MailKit does no longer fits the pipelined DATA (that does not happen with MailKit 4.18): a
+    /// relay that may be waiting for a message's content must not be sent anything that could become
+    /// one. MailKit sees a dropped connection. After a refused recipient the refusal is still what the
+    /// caller gets: MailKit 4.18 swallows what its RSET throws (a test holds it to that).
     /// </summary>
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private void Abandon(string why)

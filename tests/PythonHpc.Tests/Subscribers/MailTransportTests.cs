@@ -176,6 +176,43 @@ public sealed class MailTransportTests : IDisposable
         }
     }
 
+    [Fact]
+    public void An_envelope_not_of_one_sender_and_one_recipient_goes_as_it_is_and_content_is_never_taken_for_an_envelope()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        client.Connect((IPEndPoint)listener.LocalEndpoint);
+        using var relay = listener.AcceptSocket();
+        relay.ReceiveTimeout = 3000;
+        using var stream = new SocketStream(client, TimeSpan.FromSeconds(3));
+        stream.PipelineData();
+        var buffer = new byte[4096];
+        string Exchange(string command, string reply)
+        {
+            stream.Write(Encoding.ASCII.GetBytes(command));
+            stream.Flush();
+            var received = Encoding.ASCII.GetString(buffer, 0, relay.Receive(buffer));
+            if (reply.Length > 0)
+            {
+                relay.Send(Encoding.ASCII.GetBytes(reply));
+                Assert.Equal(reply, Encoding.ASCII.GetString(buffer, 0, stream.Read(buffer)));
+            }
+            return received;
+        }
+
+        // MAIL alone (as without PIPELINING), and MAIL with two recipients: sent as they are, DATA too.
+        Assert.Equal("MAIL FROM:<a@example.org>\r\n", Exchange("MAIL FROM:<a@example.org>\r\n", "250 Ok\r\n"));
+        Assert.Equal("RCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\n", Exchange("RCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\n", "250 Ok\r\n250 Ok\r\n"));
+        Assert.Equal("DATA\r\n", Exchange("DATA\r\n", "354 go ahead\r\n"));
+        // Content whose lines read as an envelope, then the end: nothing added to either.
+        var lookalike = "MAIL FROM:<x@example.org>\r\nRCPT TO:<y@example.org>\r\n";
+        Assert.Equal(lookalike, Exchange(lookalike, ""));
+        Assert.Equal(".\r\n", Exchange(".\r\n", "250 queued\r\n"));
+        // The next envelope of one sender and one recipient is pipelined.
+        Assert.Equal(lookalike + "DATA\r\n", Exchange(lookalike, ""));
+    }
+
     private static ReadOnlySpan<byte> Data => "DATA\r\n"u8;
 
     /// <summary>The relay's side of one connection, a line at a time.</summary>
