@@ -131,14 +131,8 @@ public sealed class MailTransportTests : IDisposable
     public void The_end_of_a_message_sent_in_two_parts_is_seen_and_the_next_envelope_is_pipelined_again(string first, string second)
     {
         // SocketStream played as MailKit plays it, over a real socket pair; the relay's side read raw.
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        client.Connect((IPEndPoint)listener.LocalEndpoint);
-        using var relay = listener.AcceptSocket();
-        relay.ReceiveTimeout = 3000;
-        using var stream = new SocketStream(client, TimeSpan.FromSeconds(3));
-        stream.PipelineData();
+        using var pair = new PipeliningPair();
+        var (relay, stream) = (pair.Relay, pair.Stream);
         var buffer = new byte[4096];
         string Read(Stream from) => Encoding.ASCII.GetString(buffer, 0, from.Read(buffer));
         string Received() => Encoding.ASCII.GetString(buffer, 0, relay.Receive(buffer));
@@ -179,14 +173,8 @@ public sealed class MailTransportTests : IDisposable
     [Fact]
     public void An_envelope_not_of_one_sender_and_one_recipient_goes_as_it_is_and_content_is_never_taken_for_an_envelope()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        client.Connect((IPEndPoint)listener.LocalEndpoint);
-        using var relay = listener.AcceptSocket();
-        relay.ReceiveTimeout = 3000;
-        using var stream = new SocketStream(client, TimeSpan.FromSeconds(3));
-        stream.PipelineData();
+        using var pair = new PipeliningPair();
+        var (relay, stream) = (pair.Relay, pair.Stream);
         var buffer = new byte[4096];
         string Exchange(string command, string reply)
         {
@@ -214,6 +202,33 @@ public sealed class MailTransportTests : IDisposable
     }
 
     private static ReadOnlySpan<byte> Data => "DATA\r\n"u8;
+
+    /// <summary>A SocketStream with DATA pipelining on, and the relay's end of its connection, over loopback.</summary>
+    private sealed class PipeliningPair : IDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+
+        public PipeliningPair()
+        {
+            _listener.Start();
+            var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            client.Connect((IPEndPoint)_listener.LocalEndpoint);
+            Relay = _listener.AcceptSocket();
+            Relay.ReceiveTimeout = 3000;
+            Stream = new SocketStream(client, TimeSpan.FromSeconds(3));
+            Stream.PipelineData();
+        }
+
+        public Socket Relay { get; }
+        public SocketStream Stream { get; }
+
+        public void Dispose()
+        {
+            Stream.Dispose();
+            Relay.Dispose();
+            _listener.Dispose();
+        }
+    }
 
     /// <summary>The relay's side of one connection, a line at a time.</summary>
     private sealed class Session(TcpClient client) : IDisposable
