@@ -139,7 +139,11 @@ internal sealed partial class Announcer(AnnouncementStore store, DeliveryRun run
         }
     }
 
-    /// <summary>Keeps this process's claims while it sends.</summary>
+    /// <summary>
+    /// Keeps this process's claims while it sends. A renewal that fails is tried again at the next
+    /// turn: one failure must not end the renewals of a run that goes on sending (its claims would
+    /// lapse under rows still queued here, and another node would send them too).
+    /// </summary>
     private async Task Renew(long id, CancellationToken done)
     {
         try
@@ -147,13 +151,23 @@ internal sealed partial class Announcer(AnnouncementStore store, DeliveryRun run
             while (true)
             {
                 await Task.Delay(cluster.RenewEvery, clock, done);
-                await store.RenewClaims(id, done);
+                try
+                {
+                    await store.RenewClaims(id, done);
+                }
+                catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException or IOException)
+                {
+                    LogRenewFailed(log, e, id);
+                }
             }
         }
         catch (OperationCanceledException)
         {
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Announcement {Id}: this process's claims could not be renewed; trying again")]
+    private static partial void LogRenewFailed(ILogger logger, Exception exception, long id);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Announcement {Id} is being sent by this process already")]
     private static partial void LogRunning(ILogger logger, long id);

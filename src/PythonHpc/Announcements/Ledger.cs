@@ -18,6 +18,8 @@ internal sealed class Ledger : IDisposable
     private static readonly string[] Parameters =
         ["id", "subscriber_id", "status", "attempts", "first_attempt_at", "next_attempt_at", "last_reply", "message_id", "possible_duplicates", "now"];
 
+    private const int CommitAttempts = 3;
+
     private readonly Lock _committing = new();
     private readonly Lock _adding = new();
     private readonly long _announcement;
@@ -82,7 +84,20 @@ internal sealed class Ledger : IDisposable
             }
             try
             {
-                Commit(batch);
+                // A transaction the database rolled back for a passing reason (PostgreSQL's deadlock
+                // or serialization failure, SQLite still busy) goes again whole: these messages went,
+                // and unrecorded they would go again. Nothing of it was applied, so nothing counts twice.
+                for (var attempt = 1; ; attempt++)
+                {
+                    try
+                    {
+                        Commit(batch);
+                        break;
+                    }
+                    catch (DbException e) when (Database.IsPassing(e) && attempt < CommitAttempts)
+                    {
+                    }
+                }
             }
             catch (Exception e)
             {

@@ -118,6 +118,14 @@ internal sealed partial class Database : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="e"/> failed a statement or transaction for a passing reason, so that it
+    /// may be run again whole: Npgsql's transient errors (deadlock, serialization failure, a dropped
+    /// connection), and SQLite busy or locked past Store:BusyTimeout (SQLITE_BUSY, SQLITE_LOCKED), which
+    /// Microsoft.Data.Sqlite does not mark transient.
+    /// </summary>
+    public static bool IsPassing(DbException e) => e.IsTransient || e is SqliteException { SqliteErrorCode: 5 or 6 };
+
     private static string Explain(SqliteException e, StoreOptions options) => e.SqliteErrorCode switch
     {
         5 or 6 => $"the database is locked by another process (waited {options.BusyTimeout.TotalSeconds:0.#} s, Store:BusyTimeout); stop it, or point Store:DataPath elsewhere",

@@ -87,6 +87,37 @@ public sealed class ClaimTests : IDisposable
     }
 
     [Fact]
+    public async Task On_PostgreSQL_a_renewal_passes_over_a_row_being_recorded_rather_than_waiting_for_it()
+    {
+        await using var rig = AnnouncementRig.Create(_folder, smtpPort: null, provider: Stores.Postgres);
+        var id = await Ledger(rig, 3);
+        var lapse = TimeSpan.FromSeconds(30);
+        var mine = await rig.Store.ClaimDeliveries(id, "me", rig.Clock.Now + lapse, 0, 10, Ct);
+        Assert.Equal(3, mine.Count);
+
+        // The ledger's transaction, on a connection of its own, has updated one row and not yet committed.
+        await using var ledger = await rig.Store.Database.ConnectAloneAsync(Ct);
+        await using var recording = await ledger.BeginTransactionAsync(Ct);
+        await using (var update = ledger.CreateCommand())
+        {
+            update.Transaction = recording;
+            update.CommandText = "UPDATE deliveries SET last_reply = 'being recorded' WHERE announcement_id = @id AND subscriber_id = @subscriber";
+            update.With("id", id).With("subscriber", mine[0].SubscriberId);
+            Assert.Equal(1, await update.ExecuteNonQueryAsync(Ct));
+        }
+
+        // The renewal does not wait for that row: waiting is what could deadlock with the ledger's next one.
+        rig.Clock.Advance(lapse / 2);
+        Assert.True(await rig.Store.RenewClaims(id, "me", rig.Clock.Now + lapse, Ct).WaitAsync(TimeSpan.FromSeconds(5), Ct));
+        await recording.RollbackAsync(Ct);
+
+        // The two other rows were renewed; the row passed over keeps its first claim, which lapses.
+        rig.Clock.Advance((lapse / 2) + TimeSpan.FromSeconds(1));
+        var taken = await rig.Store.ClaimDeliveries(id, "other", rig.Clock.Now + lapse, 0, 10, Ct);
+        Assert.Equal([mine[0].SubscriberId], taken.Select(r => r.SubscriberId));
+    }
+
+    [Fact]
     public async Task A_claim_searches_from_where_the_run_has_got_to_and_lapsed_claims_by_their_index_so_its_cost_does_not_grow_with_the_run()
     {
         await using var rig = AnnouncementRig.Create(_folder, smtpPort: null);

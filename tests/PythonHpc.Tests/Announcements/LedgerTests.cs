@@ -73,15 +73,48 @@ public sealed class LedgerTests : IDisposable
         Assert.Equal(3, (await rig.Store.Counts(announcement.Id, Ct)).Sent);
     }
 
+    private static Dictionary<string, string?> OneSecondBusy => new() { ["Store:BusyTimeout"] = "00:00:01" };
+
+    [Fact]
+    public async Task A_commit_the_database_refuses_for_a_moment_is_made_again_whole()
+    {
+        await using var rig = AnnouncementRig.Create(_folder, smtpPort: null, extra: OneSecondBusy);
+        var (announcement, rows) = await Claimed(rig, ["a@example.org", "b@example.org"]);
+        using var ledger = await Ledger.Open(rig.Store.Database, announcement.Id, rig.Clock, Ct);
+        var numbers = rows.Select(row => ledger.Add(new DeliveryOutcome(row.SubscriberId, DeliveryStatus.Sent, 1, rig.Clock.Now, null, "250 ok", $"m{row.SubscriberId}@x", 0))).ToList();
+
+        // Another process holds SQLite's write lock a little past the store's busy timeout (1 s here):
+        // the first attempt fails as busy, and the outcomes (messages that went) are committed by the next.
+        await using var other = await rig.Store.Database.ConnectAloneAsync(Ct);
+        await using (var hold = other.CreateCommand())
+        {
+            hold.CommandText = "BEGIN IMMEDIATE";
+            await hold.ExecuteNonQueryAsync(Ct);
+        }
+        var release = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1.5), Ct);
+            await using var commit = other.CreateCommand();
+            commit.CommandText = "COMMIT";
+            await commit.ExecuteNonQueryAsync(Ct);
+        }, Ct);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        ledger.Committed(numbers[1]);
+        await release;
+        Assert.True(clock.Elapsed > TimeSpan.FromSeconds(1.4), $"committed after {clock.Elapsed}: the lock was not held");
+        Assert.Equal(2, (await rig.Store.Counts(announcement.Id, Ct)).Sent);
+    }
+
     [Fact]
     public async Task Once_a_commit_fails_every_later_commit_is_refused_and_nothing_is_counted_as_recorded()
     {
-        await using var rig = AnnouncementRig.Create(_folder, smtpPort: null);
+        await using var rig = AnnouncementRig.Create(_folder, smtpPort: null, extra: OneSecondBusy);
         var (announcement, rows) = await Claimed(rig, ["a@example.org", "b@example.org"]);
         using var ledger = await Ledger.Open(rig.Store.Database, announcement.Id, rig.Clock, Ct);
         var first = ledger.Add(new DeliveryOutcome(rows[0].SubscriberId, DeliveryStatus.Sent, 1, rig.Clock.Now, null, "250 ok", "m1@x", 0));
 
-        // Another process holds SQLite's write lock past the store's busy timeout (1 s here).
+        // Another process holds SQLite's write lock past the store's busy timeout (1 s here), through
+        // every attempt.
         await using (var other = await rig.Store.Database.ConnectAloneAsync(Ct))
         {
             await using var hold = other.CreateCommand();

@@ -49,9 +49,6 @@ WHERE announcement_id = @id
   AND (claimed_until IS NULL OR claimed_until < @now)
 LIMIT 1;
 
--- name: renew-claims
-UPDATE deliveries SET claimed_until = @until WHERE announcement_id = @id AND claimed_by = @owner;
-
 -- What a run leaves unsent (it was stopped) goes back at once rather than when the claim lapses.
 -- name: release-claims
 UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL WHERE announcement_id = @id AND claimed_by = @owner;

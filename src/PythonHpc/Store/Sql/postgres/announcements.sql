@@ -36,3 +36,15 @@ RETURNING d.subscriber_id, d.attempts, d.first_attempt_at, d.possible_duplicates
 -- losses. A commit per message stays cheap.
 -- name: ledger-session
 SET synchronous_commit = off;
+
+-- A node's claims extended while it sends, passing over the rows its ledger is recording at this
+-- moment (they lose their claim in that commit). Waiting for them could deadlock: the ledger's
+-- transaction holds the rows it has updated and waits for its next, which the renewal may hold
+-- already. PostgreSQL then aborts one side, and an aborted commit would leave messages that went
+-- unrecorded, to be sent again.
+-- name: renew-claims
+UPDATE deliveries d SET claimed_until = @until
+FROM (SELECT announcement_id, subscriber_id FROM deliveries
+      WHERE announcement_id = @id AND claimed_by = @owner
+      FOR UPDATE SKIP LOCKED) mine
+WHERE d.announcement_id = mine.announcement_id AND d.subscriber_id = mine.subscriber_id;

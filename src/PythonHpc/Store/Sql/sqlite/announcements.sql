@@ -42,3 +42,7 @@ RETURNING subscriber_id, attempts, first_attempt_at, possible_duplicates,
 -- name: ledger-session
 PRAGMA synchronous = NORMAL;
 PRAGMA wal_autocheckpoint = 8192;
+
+-- A process's claims extended while it sends (SQLite has one writer at a time: no row to wait for).
+-- name: renew-claims
+UPDATE deliveries SET claimed_until = @until WHERE announcement_id = @id AND claimed_by = @owner;
