@@ -205,17 +205,8 @@ internal sealed class SocketStream : Stream
 
     private async ValueTask SendAsync(CancellationToken cancellationToken)
     {
-        if (_pipelining && _count > 0)
-        {
-            var step = Plan();
-            if (step != Step.Send)
-            {
-                while (ReplyEnd() < 0)
-                    Filled(await ReceiveAsync(Space(), cancellationToken), required: true);
-                if (!Settle(step))
-                    return;
-            }
-        }
+        if (!await Pipelined(async: true, cancellationToken))
+            return;
         Begin();
         try
         {
@@ -236,17 +227,11 @@ internal sealed class SocketStream : Stream
 
     public override void Flush()
     {
-        if (_pipelining && _count > 0)
-        {
-            var step = Plan();
-            if (step != Step.Send)
-            {
-                while (ReplyEnd() < 0)
-                    Filled(Receive(Space().Span), required: true);
-                if (!Settle(step))
-                    return;
-            }
-        }
+        // Blocking, this completes before it returns (the async flag, as in SmtpTransport).
+        var pipelined = Pipelined(async: false, CancellationToken.None);
+        System.Diagnostics.Debug.Assert(pipelined.IsCompleted, "a blocking step completes before it returns");
+        if (!pipelined.GetAwaiter().GetResult())
+            return;
         try
         {
             var sent = 0;
@@ -286,6 +271,20 @@ internal sealed class SocketStream : Stream
 
     private static ReadOnlySpan<byte> Data => "DATA\r\n"u8;
 
+    /// <summary>
+    /// What is gathered, made ready to send: DATA added to an envelope, or MailKit's DATA answered with
+    /// the reply already received (reading it whole first, awaiting or blocking). False when nothing is
+    /// to be sent.
+    /// </summary>
+    private async ValueTask<bool> Pipelined(bool async, CancellationToken cancellationToken)
+    {
+        if (!_pipelining || _count == 0 || Plan() is var step && step == Step.Send)
+            return true;
+        while (ReplyEnd() < 0)
+            Filled(async ? await ReceiveAsync(Space(), cancellationToken) : Receive(Space().Span), required: true);
+        return Settle(step);
+    }
+
     /// <summary>What to do with the gathered bytes about to be sent.</summary>
     private Step Plan()
     {
@@ -311,12 +310,10 @@ internal sealed class SocketStream : Stream
                 Abandon("MailKit wrote again before it had read the envelope's replies");
                 break;
         }
-        // MAIL and one RCPT, whole: MailKit flushes a longer envelope in parts when it outgrows its 4 KB
-        // buffer, and a part must not be taken for the whole.
-        if (Envelope(output) is var commands and 2 && _inStart == _inEnd)
+        if (IsEnvelope(output) && _inStart == _inEnd)
         {
             Gather(Data);
-            (_pipe, _repliesLeft, _scanned) = (Pipe.Envelope, commands, _inStart);
+            (_pipe, _repliesLeft, _scanned) = (Pipe.Envelope, 2, _inStart);
         }
         return Step.Send;
     }
@@ -343,22 +340,15 @@ internal sealed class SocketStream : Stream
         return last.SequenceEqual("\r\n.\r\n"u8);
     }
 
-    /// <summary>How many commands <paramref name="output"/> holds when it is MAIL FROM and RCPT TO lines only, else 0.</summary>
-    private static int Envelope(ReadOnlySpan<byte> output)
+    /// <summary>
+    /// Whether <paramref name="output"/> is MAIL FROM and one RCPT TO, whole: MailKit flushes a longer
+    /// envelope in parts when it outgrows its 4 KB buffer, and a part must not be taken for the whole.
+    /// </summary>
+    private static bool IsEnvelope(ReadOnlySpan<byte> output)
     {
-        if (!output.StartsWith("MAIL FROM:"u8) || !output.EndsWith("\r\n"u8))
-            return 0;
-        var commands = 0;
-        while (output.Length > 0)
-        {
-            var end = output.IndexOf("\r\n"u8);
-            var line = output[..end];
-            if (!(commands == 0 ? line.StartsWith("MAIL FROM:"u8) : line.StartsWith("RCPT TO:"u8)))
-                return 0;
-            commands++;
-            output = output[(end + 2)..];
-        }
-        return commands;
+        var mail = output.IndexOf("\r\n"u8) + 2;
+        return mail > 2 && output.StartsWith("MAIL FROM:"u8) && output[mail..].StartsWith("RCPT TO:"u8)
+            && output[mail..].IndexOf("\r\n"u8) == output.Length - mail - 2;
     }
 
     /// <summary>
@@ -401,19 +391,17 @@ internal sealed class SocketStream : Stream
     /// <summary>Gives what MailKit may have of the input; false when that is nothing.</summary>
     private bool Buffered(Span<byte> buffer, out int taken)
     {
+        if (_pipe == Pipe.Held)
+            Abandon("MailKit read again before sending DATA");
         int available;
         if (_pipe == Pipe.Envelope)
         {
-            // Only complete lines of the envelope's replies: a reply ends at a line whose code is not
-            // followed by '-' (RFC 5321 §4.2.1).
-            while (_repliesLeft > 0)
+            // Only whole lines of the envelope's replies.
+            while (_repliesLeft > 0 && LineEnd(_scanned) is var (end, last) and (> 0, _))
             {
-                var newline = _input.AsSpan(_scanned, _inEnd - _scanned).IndexOf((byte)'\n');
-                if (newline < 0)
-                    break;
-                if (!(newline > 3 && _input[_scanned + 3] == (byte)'-'))
+                if (last)
                     _repliesLeft--;
-                _scanned += newline + 1;
+                _scanned = end;
             }
             available = _scanned - _inStart;
         }
@@ -421,8 +409,6 @@ internal sealed class SocketStream : Stream
         {
             available = _inEnd - _inStart;
         }
-        if (_pipe == Pipe.Held)
-            Abandon("MailKit read again before sending DATA");
         taken = Math.Min(available, buffer.Length);
         if (taken == 0)
             return false;
@@ -440,14 +426,21 @@ internal sealed class SocketStream : Stream
     {
         for (var at = _inStart; ;)
         {
-            var newline = _input.AsSpan(at, _inEnd - at).IndexOf((byte)'\n');
-            if (newline < 0)
-                return -1;
-            var final = !(newline > 3 && _input[at + 3] == (byte)'-');
-            at += newline + 1;
-            if (final)
-                return at;
+            var (end, last) = LineEnd(at);
+            if (end < 0 || last)
+                return end;
+            at = end;
         }
+    }
+
+    /// <summary>
+    /// Where the input's line from <paramref name="start"/> ends (after its LF; -1 when it has not all
+    /// come), and whether it is its reply's last: one whose code is not followed by '-' (RFC 5321 §4.2.1).
+    /// </summary>
+    private (int End, bool Last) LineEnd(int start)
+    {
+        var newline = _input.AsSpan(start, _inEnd - start).IndexOf((byte)'\n');
+        return newline < 0 ? (-1, false) : (start + newline + 1, !(newline > 3 && _input[start + 3] == (byte)'-'));
     }
 
     /// <summary>Room at the input's end, the input moved to its start first.</summary>

@@ -108,11 +108,8 @@ public sealed class DeliveryTests : IDisposable
         // with that error, not wait for ever with the reader stuck on a full queue no sender takes from
         // (it did: this test timed out before senders cancelled the reading).
         int stopped;
-        await using (var other = await rig.Store.Database.ConnectAloneAsync(Ct))
+        await using (await rig.HoldWriteLock())
         {
-            await using var hold = other.CreateCommand();
-            hold.CommandText = "BEGIN IMMEDIATE";
-            await hold.ExecuteNonQueryAsync(Ct);
             var error = await Assert.ThrowsAnyAsync<Exception>(() => sending.WaitAsync(TimeSpan.FromSeconds(60), Ct));
             Assert.IsNotType<TimeoutException>(error);
             Assert.Contains("database is locked", error.ToString(), StringComparison.Ordinal);

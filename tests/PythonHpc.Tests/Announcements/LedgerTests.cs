@@ -23,6 +23,10 @@ public sealed class LedgerTests : IDisposable
         return (announcement, await rig.Store.ClaimDeliveries(announcement.Id, 0, emails.Length, Ct));
     }
 
+    /// <summary>The outcome of <paramref name="row"/>'s message accepted by the relay, now.</summary>
+    private static DeliveryOutcome Sent(Delivery row, AnnouncementRig rig) =>
+        new(row.SubscriberId, DeliveryStatus.Sent, 1, rig.Clock.Now, null, "250 ok", $"m{row.SubscriberId}@x", 0);
+
     [Theory]
     [InlineData(Stores.Sqlite)]
     [InlineData(Stores.Postgres)]
@@ -39,7 +43,7 @@ public sealed class LedgerTests : IDisposable
         {
             foreach (var row in rows.Skip(sender * each).Take(each))
             {
-                ledger.Record(new DeliveryOutcome(row.SubscriberId, DeliveryStatus.Sent, 1, rig.Clock.Now, null, "250 ok", $"m{row.SubscriberId}@x", 0));
+                ledger.Record(Sent(row, rig));
                 var before = Interlocked.Increment(ref returned);
                 // Read on another connection: every outcome whose Record has returned must be there.
                 if ((await rig.Store.Counts(announcement.Id, Ct)).Sent < before)
@@ -62,7 +66,7 @@ public sealed class LedgerTests : IDisposable
         var (announcement, rows) = await Claimed(rig, ["a@example.org", "b@example.org", "c@example.org"]);
 
         using var ledger = await Ledger.Open(rig.Store.Database, announcement.Id, rig.Clock, Ct);
-        var numbers = rows.Select(row => ledger.Add(new DeliveryOutcome(row.SubscriberId, DeliveryStatus.Sent, 1, rig.Clock.Now, null, "250 ok", $"m{row.SubscriberId}@x", 0))).ToList();
+        var numbers = rows.Select(row => ledger.Add(Sent(row, rig))).ToList();
         Assert.Equal([1L, 2L, 3L], numbers);
         // Added is not yet committed: a sender goes on to its next message meanwhile.
         Assert.Equal(0, (await rig.Store.Counts(announcement.Id, Ct)).Sent);
@@ -81,22 +85,15 @@ public sealed class LedgerTests : IDisposable
         await using var rig = AnnouncementRig.Create(_folder, smtpPort: null, extra: OneSecondBusy);
         var (announcement, rows) = await Claimed(rig, ["a@example.org", "b@example.org"]);
         using var ledger = await Ledger.Open(rig.Store.Database, announcement.Id, rig.Clock, Ct);
-        var numbers = rows.Select(row => ledger.Add(new DeliveryOutcome(row.SubscriberId, DeliveryStatus.Sent, 1, rig.Clock.Now, null, "250 ok", $"m{row.SubscriberId}@x", 0))).ToList();
+        var numbers = rows.Select(row => ledger.Add(Sent(row, rig))).ToList();
 
         // Another process holds SQLite's write lock a little past the store's busy timeout (1 s here):
         // the first attempt fails as busy, and the outcomes (messages that went) are committed by the next.
-        await using var other = await rig.Store.Database.ConnectAloneAsync(Ct);
-        await using (var hold = other.CreateCommand())
-        {
-            hold.CommandText = "BEGIN IMMEDIATE";
-            await hold.ExecuteNonQueryAsync(Ct);
-        }
+        var other = await rig.HoldWriteLock();
         var release = Task.Run(async () =>
         {
             await Task.Delay(TimeSpan.FromSeconds(1.5), Ct);
-            await using var commit = other.CreateCommand();
-            commit.CommandText = "COMMIT";
-            await commit.ExecuteNonQueryAsync(Ct);
+            await other.DisposeAsync();
         }, Ct);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         ledger.Committed(numbers[1]);
@@ -111,19 +108,16 @@ public sealed class LedgerTests : IDisposable
         await using var rig = AnnouncementRig.Create(_folder, smtpPort: null, extra: OneSecondBusy);
         var (announcement, rows) = await Claimed(rig, ["a@example.org", "b@example.org"]);
         using var ledger = await Ledger.Open(rig.Store.Database, announcement.Id, rig.Clock, Ct);
-        var first = ledger.Add(new DeliveryOutcome(rows[0].SubscriberId, DeliveryStatus.Sent, 1, rig.Clock.Now, null, "250 ok", "m1@x", 0));
+        var first = ledger.Add(Sent(rows[0], rig));
 
         // Another process holds SQLite's write lock past the store's busy timeout (1 s here), through
         // every attempt.
-        await using (var other = await rig.Store.Database.ConnectAloneAsync(Ct))
+        await using (await rig.HoldWriteLock())
         {
-            await using var hold = other.CreateCommand();
-            hold.CommandText = "BEGIN IMMEDIATE";
-            await hold.ExecuteNonQueryAsync(Ct);
             Assert.ThrowsAny<System.Data.Common.DbException>(() => ledger.Committed(first));
         }
         // The lock is gone, but what failed is not retried behind the run's back: the run must stop.
-        var second = ledger.Add(new DeliveryOutcome(rows[1].SubscriberId, DeliveryStatus.Sent, 1, rig.Clock.Now, null, "250 ok", "m2@x", 0));
+        var second = ledger.Add(Sent(rows[1], rig));
         var stopped = Assert.Throws<InvalidOperationException>(() => ledger.Committed(second));
         Assert.Contains("ledger could not be written", stopped.Message);
         Assert.Equal(0, (await rig.Store.Counts(announcement.Id, Ct)).Sent);

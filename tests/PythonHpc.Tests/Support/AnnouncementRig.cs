@@ -82,6 +82,19 @@ internal sealed class AnnouncementRig : IAsyncDisposable
     public async Task<DeliveryCounts> Counts() =>
         await Store.Counts((await Store.AnnouncementFor(Post, TestContext.Current.CancellationToken)).Id, TestContext.Current.CancellationToken);
 
+    /// <summary>
+    /// A connection holding SQLite's write lock (BEGIN IMMEDIATE), as another process's transaction
+    /// would: this process's writes wait for it up to Store:BusyTimeout. Disposing it lets go.
+    /// </summary>
+    public async Task<System.Data.Common.DbConnection> HoldWriteLock()
+    {
+        var connection = await Store.Database.ConnectAloneAsync(TestContext.Current.CancellationToken);
+        await using var hold = connection.CreateCommand();
+        hold.CommandText = "BEGIN IMMEDIATE";
+        await hold.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        return connection;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _services.DisposeAsync();
