@@ -76,11 +76,13 @@ internal sealed partial class Announcer(AnnouncementStore store, DeliveryRun run
         {
             await store.Start(announcement.Id, stop);
             await ReleaseGone(announcement.Id, stop);
+            // Taken before the run's first claim: those claims last at least as long as it says.
+            var lease = new ClaimLease(clock, cluster.FailoverAfter);
             using var renewing = new CancellationTokenSource();
-            var renewal = Renew(announcement.Id, renewing.Token);
+            var renewal = Renew(announcement.Id, lease, renewing.Token);
             try
             {
-                var progress = await run.Send(announcement, post, report, stop);
+                var progress = await run.Send(announcement, post, lease, report, stop);
                 Last = (announcement, progress);
                 if (await store.Finish(announcement.Id, CancellationToken.None))
                 {
@@ -144,7 +146,7 @@ internal sealed partial class Announcer(AnnouncementStore store, DeliveryRun run
     /// turn: one failure must not end the renewals of a run that goes on sending (its claims would
     /// lapse under rows still queued here, and another node would send them too).
     /// </summary>
-    private async Task Renew(long id, CancellationToken done)
+    private async Task Renew(long id, ClaimLease lease, CancellationToken done)
     {
         try
         {
@@ -153,7 +155,9 @@ internal sealed partial class Announcer(AnnouncementStore store, DeliveryRun run
                 await Task.Delay(cluster.RenewEvery, clock, done);
                 try
                 {
+                    var renewing = lease.Renewing();
                     await store.RenewClaims(id, done);
+                    lease.Renewed(renewing);
                 }
                 catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException or IOException)
                 {

@@ -9,8 +9,9 @@ internal sealed class ClusterOptions
     /// How long a node's claim on delivery rows lasts without renewal (it renews a third of the way):
     /// the rows of a node that died go to another this long after its last renewal, at the most. Also
     /// how long Quartz waits past a missed check-in before it recovers a dead node's firing. Shorter
-    /// fails over sooner; too short, and a node stalled by a long pause loses rows it is still sending
-    /// (they may then go twice).
+    /// fails over sooner; too short, and a node stalled by a long GC or a slow database loses its
+    /// claims more often: it then stops sending what it had queued (<see cref="ClaimLease"/>) and
+    /// takes rows again, which costs time but sends nothing twice.
     /// </summary>
     public TimeSpan FailoverAfter { get; set; } = TimeSpan.FromSeconds(30);
 

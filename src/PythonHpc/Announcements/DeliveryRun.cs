@@ -61,7 +61,13 @@ internal sealed partial class DeliveryRun(
     /// <summary>How many messages go at once: one per SMTP connection; two writers for the pickup folder.</summary>
     public int Senders => mail.Smtp.Enabled ? mail.Smtp.MaxConnections : 2;
 
-    public async Task<RunProgress> Send(Announcement announcement, Post? post, Action<RunProgress>? report, CancellationToken stop)
+    /// <summary>
+    /// Sends the rows this process can claim, under <paramref name="lease"/> (renewed by the caller). A
+    /// pass whose claims were lost (the process was paused past Cluster:FailoverAfter) gives back what
+    /// it still holds and is followed by a new pass under a fresh lease, which takes only the rows no
+    /// other node took meanwhile.
+    /// </summary>
+    public async Task<RunProgress> Send(Announcement announcement, Post? post, ClaimLease lease, Action<RunProgress>? report, CancellationToken stop)
     {
         // What every message shares (the post rendered, the parts before the reader's name) is made on
         // another core while the ledger's rows are taken: each takes a few tens of milliseconds.
@@ -86,12 +92,33 @@ internal sealed partial class DeliveryRun(
         var reporter = Report(announcement, progress, report, reporting.Token);
         try
         {
-            await Pass(announcement, draft, ledger, progress, stop);
-            // Those who confirmed during the run are added at its end, and sent in another pass.
-            while (!stop.IsCancellationRequested && await store.AddDeliveries(announcement.Id, stop) is var added and > 0)
+            await Pass(announcement, draft, ledger, lease, progress, stop);
+            while (!stop.IsCancellationRequested)
             {
-                progress.Total += added;
-                await Pass(announcement, draft, ledger, progress, stop);
+                if (lease.Lost)
+                {
+                    // Every outcome of the pass is committed (its senders have ended): what this process
+                    // still holds is unsent, and goes back before new claims are taken.
+                    LogClaimsLost(log, announcement.Id);
+                    await store.ReleaseClaims(announcement.Id, Announcer.Owner, stop);
+                    lease.Restart();
+                    var before = progress.Done;
+                    await Pass(announcement, draft, ledger, lease, progress, stop);
+                    // Lost again before a single message went: the run ends here (the schedule or a
+                    // node's help comes back to it) rather than go round without end.
+                    if (lease.Lost && progress.Done == before)
+                        break;
+                }
+                // Those who confirmed during the run are added at its end, and sent in another pass.
+                else if (await store.AddDeliveries(announcement.Id, stop) is var added and > 0)
+                {
+                    progress.Total += added;
+                    await Pass(announcement, draft, ledger, lease, progress, stop);
+                }
+                else
+                {
+                    break;
+                }
             }
         }
         finally
@@ -113,20 +140,20 @@ internal sealed partial class DeliveryRun(
     /// (<see cref="MailTransport.SendBlocking"/>): the kernel wakes it when its reply comes, where an
     /// awaiting sender went through the socket engine's thread and the thread pool at every reply.
     /// </summary>
-    private async Task Pass(Announcement announcement, AnnouncementMessage.Draft draft, Ledger ledger, RunProgress progress, CancellationToken stop)
+    private async Task Pass(Announcement announcement, AnnouncementMessage.Draft draft, Ledger ledger, ClaimLease lease, RunProgress progress, CancellationToken stop)
     {
         // Rows go to the senders a handful at a time: handed over one by one, each taken row woke the
         // reader to put the next one in (two context switches a message).
         var rows = Channel.CreateBounded<Delivery[]>(new BoundedChannelOptions(Senders * 2) { SingleWriter = true });
-        // A sender that fails (the ledger cannot be written) stops the reading too: with no one taking
-        // rows, the reader would otherwise wait on a full queue for ever.
+        // A sender that fails (the ledger cannot be written), or finds the claims lost, stops the reading
+        // too: with no one taking rows, the reader would otherwise wait on a full queue for ever.
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var senders = Enumerable.Range(0, Senders)
-            .Select(i => OnThread($"pythonhpc sender {i + 1}", () => Sender(announcement, draft, rows.Reader, ledger, progress, stop), failed.Cancel)).ToList();
+            .Select(i => OnThread($"pythonhpc sender {i + 1}", () => Sender(announcement, draft, rows.Reader, ledger, lease, progress, failed.Cancel, stop), failed.Cancel)).ToList();
         try
         {
             long after = 0;
-            while (!failed.IsCancellationRequested)
+            while (!failed.IsCancellationRequested && lease.Held)
             {
                 var batch = await store.ClaimDeliveries(announcement.Id, after, Batch, failed.Token);
                 if (batch.Count == 0)
@@ -177,16 +204,30 @@ internal sealed partial class DeliveryRun(
     /// Each outcome is committed before the next message's final dot (<see cref="Ledger"/>), and before
     /// the sender waits for rows or for the pacer. Once stopped, no further row is taken; a message
     /// still held back by the pacer is not sent, and its row stays as it was, for the next run (the
-    /// wait may be most of an hour).
+    /// wait may be most of an hour). Once the claims are lost (<see cref="ClaimLease"/>), not even the
+    /// message being written is: its final dot is not sent, and the sender ends.
     /// </summary>
-    private void Sender(Announcement announcement, AnnouncementMessage.Draft draft, ChannelReader<Delivery[]> rows, Ledger ledger, RunProgress progress, CancellationToken stop)
+    private void Sender(Announcement announcement, AnnouncementMessage.Draft draft, ChannelReader<Delivery[]> rows, Ledger ledger, ClaimLease lease, RunProgress progress,
+        Action stopReading, CancellationToken stop)
     {
         var (handful, taken, added) = (Array.Empty<Delivery>(), 0, 0L);
         var commit = () => ledger.Committed(added);
+        // The last look before the server has the message, after the previous outcome is committed.
+        var beforeEnd = () =>
+        {
+            commit();
+            if (!lease.Held)
+                throw new ClaimsLostException();
+        };
         try
         {
             while (!stop.IsCancellationRequested && Next(rows, ref handful, ref taken, commit) is { } row && !stop.IsCancellationRequested)
             {
+                if (!lease.Held)
+                {
+                    stopReading();
+                    break;
+                }
                 // Those who left, bounced or complained since the ledger was taken are skipped, not mailed.
                 if (!row.Confirmed)
                 {
@@ -211,7 +252,7 @@ internal sealed partial class DeliveryRun(
                 // The message's pooled bytes go back once it is sent, or left for the next run.
                 using (message)
                 {
-                    if (Deliver(row, message, row.FirstAttempt ?? now, commit, stop) is { } outcome)
+                    if (Deliver(row, message, row.FirstAttempt ?? now, commit, beforeEnd, stop) is { } outcome)
                         added = Record(ledger, progress, row, outcome);
                 }
             }
@@ -249,7 +290,8 @@ internal sealed partial class DeliveryRun(
         return ledger.Add(outcome);
     }
 
-    private DeliveryOutcome? Deliver(Delivery row, WireMessage message, DateTimeOffset first, Action commit, CancellationToken stop)
+    /// <summary>The outcome of sending <paramref name="message"/>; null when it was not sent and its row stays as it was.</summary>
+    private DeliveryOutcome? Deliver(Delivery row, WireMessage message, DateTimeOffset first, Action commit, Action beforeEnd, CancellationToken stop)
     {
         // The Message-ID Compose wrote: the same for this announcement and address every time.
         var messageId = message.MessageId;
@@ -267,8 +309,12 @@ internal sealed partial class DeliveryRun(
         }
         try
         {
-            var reply = transport.SendBlocking(message, beforeEnd: commit);
+            var reply = transport.SendBlocking(message, beforeEnd);
             return new DeliveryOutcome(row.SubscriberId, DeliveryStatus.Sent, attempts, first, null, reply, messageId, row.PossibleDuplicates);
+        }
+        catch (ClaimsLostException)
+        {
+            return null;
         }
         catch (MailSendException e) when (e.Permanent)
         {
@@ -336,6 +382,9 @@ internal sealed partial class DeliveryRun(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Announcement {Id}: the message to subscriber {Subscriber} could not be composed; deferred (failed after Mail:RetryFor)")]
     private static partial void LogComposeFailed(ILogger logger, Exception exception, long id, long subscriber);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Announcement {Id}: this process's claims lapsed before it could renew them (it was paused, or the database was out of reach, for about Cluster:FailoverAfter); its queued messages were not sent, and it takes again only the rows no other node took")]
+    private static partial void LogClaimsLost(ILogger logger, long id);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Announcement {Id}: {Progress}")]
     private static partial void LogProgress(ILogger logger, long id, RunProgress progress);

@@ -81,12 +81,23 @@ public sealed class ServiceProcess : IDisposable
         _process.WaitForExit();
     }
 
+    /// <summary>SIGSTOP: every thread stopped where it is, as a frozen VM or a machine asleep holds a process, until <see cref="Resume"/>.</summary>
+    public void Pause() => Signal("STOP");
+
+    /// <summary>SIGCONT: a paused process goes on where it stopped, its wall clock moved on.</summary>
+    public void Resume() => Signal("CONT");
+
+    private void Signal(string name)
+    {
+        var signal = Tool.Run("kill", ["-" + name, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        if (signal.ExitCode != 0)
+            throw new InvalidOperationException($"kill -{name} failed: {signal}");
+    }
+
     /// <summary>SIGTERM, as systemd or Ctrl+C stops it: the host shuts down in order. Returns the exit code.</summary>
     public int Stop()
     {
-        var signal = Tool.Run("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        if (signal.ExitCode != 0)
-            throw new InvalidOperationException("kill -TERM failed: " + signal);
+        Signal("TERM");
         if (!_process.WaitForExit(TimeSpan.FromSeconds(40)))
             throw new TimeoutException("the service did not stop within 40 s of SIGTERM:\n" + Output);
         _process.WaitForExit();

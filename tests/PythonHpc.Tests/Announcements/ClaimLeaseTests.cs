@@ -1,0 +1,103 @@
+using PythonHpc.Announcements;
+using PythonHpc.Tests.Support;
+
+namespace PythonHpc.Tests.Announcements;
+
+/// <summary>
+/// A run's own view of its claims (<see cref="ClaimLease"/>): they hold until Cluster:FailoverAfter
+/// after the last renewal that came in time, less a tenth; once lost, lost for the run. And a run
+/// whose claims lapse while a message waits to go does not send it. ClusterTests pauses a whole node
+/// with SIGSTOP.
+/// </summary>
+public sealed class ClaimLeaseTests : IDisposable
+{
+    private static readonly TimeSpan Length = TimeSpan.FromSeconds(30);
+    private readonly TempFolder _folder = new();
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public void Claims_hold_until_a_tenth_before_they_lapse_and_a_renewal_in_time_extends_them_from_its_start()
+    {
+        var clock = new ManualClock(DateTimeOffset.UnixEpoch);
+        var lease = new ClaimLease(clock, Length);
+        clock.Advance(TimeSpan.FromSeconds(26.9));
+        Assert.True(lease.Held);
+
+        var renewing = lease.Renewing();
+        clock.Advance(TimeSpan.FromSeconds(0.05));
+        lease.Renewed(renewing);
+        // 30 s from the renewal's start (26.9 s), less 3 s: held until 53.9 s.
+        clock.Advance(TimeSpan.FromSeconds(53.8 - 26.95));
+        Assert.True(lease.Held);
+        clock.Advance(TimeSpan.FromSeconds(0.2));
+        Assert.False(lease.Held);
+        Assert.True(lease.Lost);
+    }
+
+    [Fact]
+    public void A_renewal_that_comes_back_after_the_claims_lapsed_does_not_bring_them_back()
+    {
+        var clock = new ManualClock(DateTimeOffset.UnixEpoch);
+        var lease = new ClaimLease(clock, Length);
+        var renewing = lease.Renewing();
+        // Paused in the middle of the statement, past the claims' end: another node may have taken rows.
+        clock.Advance(TimeSpan.FromSeconds(40));
+        lease.Renewed(renewing);
+        Assert.False(lease.Held);
+
+        // Nor does one that comes in time afterwards: lost stays lost.
+        renewing = lease.Renewing();
+        lease.Renewed(renewing);
+        Assert.False(lease.Held);
+    }
+
+    [Fact]
+    public void Lost_claims_stay_lost_though_a_renewal_that_started_before_comes_back_and_a_restart_is_a_fresh_lease()
+    {
+        var clock = new ManualClock(DateTimeOffset.UnixEpoch);
+        var lease = new ClaimLease(clock, Length);
+        clock.Advance(TimeSpan.FromSeconds(10));
+        var before = lease.Renewing();
+        clock.Advance(TimeSpan.FromSeconds(50));
+        Assert.False(lease.Held);
+        lease.Restart();
+        Assert.True(lease.Held);
+
+        // The renewal of the lost lease comes back late: it neither extends nor loses the new one.
+        lease.Renewed(before);
+        clock.Advance(TimeSpan.FromSeconds(26.9));
+        Assert.True(lease.Held);
+        clock.Advance(TimeSpan.FromSeconds(0.2));
+        Assert.False(lease.Held);
+    }
+
+    /// <summary>
+    /// The second message waits a second for Mail:MaxPerSecond; meanwhile the clock moves past the
+    /// claims' end (as it does for a process paused that long) and another owner takes the lapsed
+    /// rows. The waiting message is not sent, the run takes again only rows nobody holds (none), and
+    /// ends: one message sent, the other two rows the other owner's.
+    /// </summary>
+    [Fact]
+    public async Task A_run_whose_claims_lapse_while_a_message_waits_to_go_does_not_send_it()
+    {
+        await using var rig = AnnouncementRig.Create(_folder, smtpPort: null, extra: new Dictionary<string, string?> { ["Mail:MaxPerSecond"] = "1" });
+        await rig.Subscribe(["ada@example.org", "grace@example.org", "alan@example.org"]);
+        var announcement = await rig.Store.AnnouncementFor(rig.Post, Ct);
+        var mailbox = new Mailbox(rig.Folder["mail"]);
+
+        var sending = rig.Announcer.Send(announcement, rig.Post, report: null, Ct);
+        while (mailbox.Files.Count == 0 && !sending.IsCompleted)
+            await Task.Delay(5, Ct);
+        rig.Clock.Advance(TimeSpan.FromMinutes(1));
+        var taken = await rig.Store.ClaimDeliveries(announcement.Id, "other", rig.Clock.Now + TimeSpan.FromMinutes(1), 0, 100, Ct);
+        Assert.Equal(2, taken.Count);
+        await sending.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+        Assert.Single(mailbox.Files);
+        var counts = await rig.Counts();
+        Assert.Equal((1, 2, 0, 0), (counts.Sent, counts.Pending, counts.Deferred, counts.Failed));
+        Assert.Equal(["other"], await rig.Store.ClaimOwners(announcement.Id, Ct));
+    }
+}
