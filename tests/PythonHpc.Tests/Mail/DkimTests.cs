@@ -1,10 +1,6 @@
 using System.Security.Cryptography;
 using MailKit.Net.Smtp;
 using MimeKit;
-using Org.BouncyCastle.Crypto.Generators;
-using Org.BouncyCastle.Crypto.Parameters;
-using Org.BouncyCastle.Pkcs;
-using Org.BouncyCastle.Security;
 using PythonHpc.Mail;
 using PythonHpc.Tests.Support;
 
@@ -17,30 +13,10 @@ public sealed class DkimTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    /// <summary>Writes a key in the form asked and returns the DNS TXT record that publishes its public half.</summary>
-    private (string KeyFile, string Record) Key(string kind)
-    {
-        var file = _folder["dkim/" + kind + ".pem"];
-        Directory.CreateDirectory(_folder["dkim"]);
-        if (kind == "ed25519")
-        {
-            var generator = new Ed25519KeyPairGenerator();
-            generator.Init(new Ed25519KeyGenerationParameters(new SecureRandom()));
-            var pair = generator.GenerateKeyPair();
-            var der = PrivateKeyInfoFactory.CreatePrivateKeyInfo(pair.Private).GetEncoded();
-            File.WriteAllText(file, PemEncoding.WriteString("PRIVATE KEY", der));
-            // RFC 8463 §4.2: the record carries the raw 32-byte public key.
-            return (file, "v=DKIM1; k=ed25519; p=" + Convert.ToBase64String(((Ed25519PublicKeyParameters)pair.Public).GetEncoded()));
-        }
-        using var rsa = RSA.Create(2048);
-        File.WriteAllText(file, kind == "rsa-pkcs1" ? rsa.ExportRSAPrivateKeyPem() : rsa.ExportPkcs8PrivateKeyPem());
-        return (file, "v=DKIM1; k=rsa; p=" + Convert.ToBase64String(rsa.ExportSubjectPublicKeyInfo()));
-    }
-
     private Announcement Signed(string kind, out string record)
     {
-        var (key, txt) = Key(kind);
-        record = txt;
+        var key = _folder["dkim/" + kind + ".pem"];
+        record = DkimKeys.Write(kind, key);
         var mail = new MailOptions
         {
             From = "Python HPC <webinars@blog.example.org>",
@@ -49,15 +25,7 @@ public sealed class DkimTests : IDisposable
         return Announcement.ForSeed(_folder, mail);
     }
 
-    private List<string> Verify(string record, params string[] files)
-    {
-        Tool.RequirePythonModule("dkim", "python3-dkim");
-        var recordFile = _folder["dkim/record.txt"];
-        File.WriteAllText(recordFile, record);
-        var result = Tool.Run(Tool.Python, [FeedBuild.Testdata("dkimcheck.py"), recordFile, .. files]);
-        Assert.True(result.ExitCode == 0, result.ToString());
-        return [.. result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
-    }
+    private List<string> Verify(string record, params string[] files) => DkimKeys.Verify(record, _folder["dkim"], files);
 
     /// <summary>The message's bytes as they would be sent.</summary>
     private string Write(WireMessage message, string name)
