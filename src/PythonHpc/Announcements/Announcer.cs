@@ -77,7 +77,7 @@ internal sealed partial class Announcer(AnnouncementStore store, DeliveryRun run
             await store.Start(announcement.Id, stop);
             await ReleaseGone(announcement.Id, stop);
             // Taken before the run's first claim: those claims last at least as long as it says.
-            var lease = new ClaimLease(clock, cluster.FailoverAfter);
+            using var lease = new ClaimLease(clock, cluster.FailoverAfter);
             using var renewing = new CancellationTokenSource();
             var renewal = Renew(announcement.Id, lease, renewing.Token);
             try
@@ -142,26 +142,37 @@ internal sealed partial class Announcer(AnnouncementStore store, DeliveryRun run
     }
 
     /// <summary>
-    /// Keeps this process's claims while it sends. A renewal that fails is tried again at the next
-    /// turn: one failure must not end the renewals of a run that goes on sending (its claims would
-    /// lapse under rows still queued here, and another node would send them too).
+    /// Keeps this process's claims while it sends. A renewal that fails is tried again a second later:
+    /// one failure must not end the renewals of a run that goes on sending, and the claims are found
+    /// lost (<see cref="ClaimLease"/>) a tenth of their length before they lapse. Claims found lost are
+    /// not renewed: the rows the run still holds go back to the others until it starts afresh.
     /// </summary>
     private async Task Renew(long id, ClaimLease lease, CancellationToken done)
     {
+        var retry = TimeSpan.FromSeconds(1) < cluster.RenewEvery ? TimeSpan.FromSeconds(1) : cluster.RenewEvery;
         try
         {
-            while (true)
+            for (var wait = cluster.RenewEvery; ; )
             {
-                await Task.Delay(cluster.RenewEvery, clock, done);
+                await Task.Delay(wait, clock, done);
+                await lease.Gate.WaitAsync(done);
                 try
                 {
+                    if (!lease.Held)
+                        continue;
                     var renewing = lease.Renewing();
                     await store.RenewClaims(id, done);
                     lease.Renewed(renewing);
+                    wait = cluster.RenewEvery;
                 }
                 catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException or IOException)
                 {
                     LogRenewFailed(log, e, id);
+                    wait = retry;
+                }
+                finally
+                {
+                    lease.Gate.Release();
                 }
             }
         }

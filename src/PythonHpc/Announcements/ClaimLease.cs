@@ -13,26 +13,33 @@ namespace PythonHpc.Announcements;
 /// Judged on the wall clock, as other nodes judge the claims (<c>claimed_until</c> against their
 /// own): a monotonic clock would not count the time a machine is suspended. A margin of a tenth of
 /// the length is kept for the nodes' clocks to differ and for a message to reach its final dot.
+/// Claims are taken and renewed one at a time (<see cref="Gate"/>): a renewal that overtook a claim
+/// under way would say the lease runs from its own start while that claim's rows run from earlier.
 /// </para>
 /// </summary>
-internal sealed class ClaimLease(TimeProvider clock, TimeSpan length)
+internal sealed class ClaimLease(TimeProvider clock, TimeSpan length) : IDisposable
 {
     private readonly Lock _lock = new();
     private readonly TimeSpan _margin = length / 10;
     private DateTimeOffset _until = clock.GetUtcNow() + length;
     private bool _lost;
     private int _generation;
+    private CancellationTokenSource _lostSource = new();
+
+    /// <summary>Held while claims are taken or renewed, so that one never overtakes the other.</summary>
+    public SemaphoreSlim Gate { get; } = new(1, 1);
+
+    /// <summary>How long a claim lasts (Cluster:FailoverAfter).</summary>
+    public TimeSpan Length => length;
 
     /// <summary>Whether the claims still hold, with the margin; false from the first time they do not, until <see cref="Restart"/>.</summary>
     public bool Held
     {
         get
         {
+            Check(renewing: null);
             lock (_lock)
-            {
-                _lost |= clock.GetUtcNow() + _margin >= _until;
                 return !_lost;
-            }
         }
     }
 
@@ -43,6 +50,16 @@ internal sealed class ClaimLease(TimeProvider clock, TimeSpan length)
         {
             lock (_lock)
                 return _lost;
+        }
+    }
+
+    /// <summary>Cancelled when the claims are found lost: ends the waits of the pass that holds them (for the pacer, for a claim).</summary>
+    public CancellationToken LostToken
+    {
+        get
+        {
+            lock (_lock)
+                return _lostSource.Token;
         }
     }
 
@@ -58,17 +75,7 @@ internal sealed class ClaimLease(TimeProvider clock, TimeSpan length)
     /// only if they still held when it finished: one committed later renewed what was left of them,
     /// and the rest may be another node's by then.
     /// </summary>
-    public void Renewed((DateTimeOffset Started, int Generation) renewing)
-    {
-        lock (_lock)
-        {
-            if (renewing.Generation != _generation)
-                return;
-            _lost |= clock.GetUtcNow() + _margin >= _until;
-            if (!_lost)
-                _until = renewing.Started + length;
-        }
-    }
+    public void Renewed((DateTimeOffset Started, int Generation) renewing) => Check(renewing);
 
     /// <summary>A fresh lease for a new pass, once the lost one's claims are given back; taken before any new claim.</summary>
     public void Restart()
@@ -77,7 +84,33 @@ internal sealed class ClaimLease(TimeProvider clock, TimeSpan length)
         {
             (_until, _lost) = (clock.GetUtcNow() + length, false);
             _generation++;
+            // The old source is left to the collector, not disposed: a check that found the old claims
+            // lost may be about to cancel it (it holds no timer or handle to free).
+            _lostSource = new CancellationTokenSource();
         }
+    }
+
+    public void Dispose()
+    {
+        _lostSource.Dispose();
+        Gate.Dispose();
+    }
+
+    /// <summary>Finds the claims lost when the margin is reached; extends them by a renewal that came in time.</summary>
+    private void Check((DateTimeOffset Started, int Generation)? renewing)
+    {
+        CancellationTokenSource? lost = null;
+        lock (_lock)
+        {
+            if (renewing is { } renewal && renewal.Generation != _generation)
+                return;
+            if (!_lost && clock.GetUtcNow() + _margin >= _until)
+                (_lost, lost) = (true, _lostSource);
+            if (!_lost && renewing is { } on)
+                _until = on.Started + length;
+        }
+        // Outside the lock: cancelling runs the waits' continuations, which may look here again.
+        lost?.Cancel();
     }
 }
 

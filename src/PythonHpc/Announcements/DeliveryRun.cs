@@ -93,21 +93,30 @@ internal sealed partial class DeliveryRun(
         try
         {
             await Pass(announcement, draft, ledger, lease, progress, stop);
+            var doneAtLoss = -1;
             while (!stop.IsCancellationRequested)
             {
                 if (lease.Lost)
                 {
+                    LogClaimsLost(log, announcement.Id);
+                    // Lost again before a single message went (the database slow or away): a pause
+                    // before trying again, as long as the run is not stopped, rather than go round at once.
+                    if (progress.Done == doneAtLoss)
+                        await Task.Delay(lease.Length / 3, clock, stop);
+                    doneAtLoss = progress.Done;
                     // Every outcome of the pass is committed (its senders have ended): what this process
                     // still holds is unsent, and goes back before new claims are taken.
-                    LogClaimsLost(log, announcement.Id);
-                    await store.ReleaseClaims(announcement.Id, Announcer.Owner, stop);
-                    lease.Restart();
-                    var before = progress.Done;
+                    await lease.Gate.WaitAsync(stop);
+                    try
+                    {
+                        await store.ReleaseClaims(announcement.Id, Announcer.Owner, stop);
+                        lease.Restart();
+                    }
+                    finally
+                    {
+                        lease.Gate.Release();
+                    }
                     await Pass(announcement, draft, ledger, lease, progress, stop);
-                    // Lost again before a single message went: the run ends here (the schedule or a
-                    // node's help comes back to it) rather than go round without end.
-                    if (lease.Lost && progress.Done == before)
-                        break;
                 }
                 // Those who confirmed during the run are added at its end, and sent in another pass.
                 else if (await store.AddDeliveries(announcement.Id, stop) is var added and > 0)
@@ -145,17 +154,27 @@ internal sealed partial class DeliveryRun(
         // Rows go to the senders a handful at a time: handed over one by one, each taken row woke the
         // reader to put the next one in (two context switches a message).
         var rows = Channel.CreateBounded<Delivery[]>(new BoundedChannelOptions(Senders * 2) { SingleWriter = true });
-        // A sender that fails (the ledger cannot be written), or finds the claims lost, stops the reading
-        // too: with no one taking rows, the reader would otherwise wait on a full queue for ever.
-        using var failed = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        // A sender that fails (the ledger cannot be written) stops the reading too: with no one taking
+        // rows, the reader would otherwise wait on a full queue for ever. Claims found lost stop it as
+        // well, and end the senders' waits for the pacer.
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(stop, lease.LostToken);
         var senders = Enumerable.Range(0, Senders)
-            .Select(i => OnThread($"pythonhpc sender {i + 1}", () => Sender(announcement, draft, rows.Reader, ledger, lease, progress, failed.Cancel, stop), failed.Cancel)).ToList();
+            .Select(i => OnThread($"pythonhpc sender {i + 1}", () => Sender(announcement, draft, rows.Reader, ledger, lease, progress, failed), failed.Cancel)).ToList();
         try
         {
             long after = 0;
             while (!failed.IsCancellationRequested && lease.Held)
             {
-                var batch = await store.ClaimDeliveries(announcement.Id, after, Batch, failed.Token);
+                IReadOnlyList<Delivery> batch;
+                await lease.Gate.WaitAsync(failed.Token);
+                try
+                {
+                    batch = await store.ClaimDeliveries(announcement.Id, after, Batch, failed.Token);
+                }
+                finally
+                {
+                    lease.Gate.Release();
+                }
                 if (batch.Count == 0)
                     break;
                 foreach (var handful in batch.Chunk(Handful))
@@ -202,13 +221,14 @@ internal sealed partial class DeliveryRun(
     /// <summary>
     /// One connection's loop. Sends are not cancelled: a message on the wire is finished and recorded.
     /// Each outcome is committed before the next message's final dot (<see cref="Ledger"/>), and before
-    /// the sender waits for rows or for the pacer. Once stopped, no further row is taken; a message
-    /// still held back by the pacer is not sent, and its row stays as it was, for the next run (the
-    /// wait may be most of an hour). Once the claims are lost (<see cref="ClaimLease"/>), not even the
+    /// the sender waits for rows or for the pacer. Once the pass is stopped (the run is, a sender
+    /// failed, or the claims were lost), no further row is taken; a message still held back by the
+    /// pacer is not sent, and its row stays as it was, for the next run (the wait may be most of an
+    /// hour). Once the claims are lost (<see cref="ClaimLease"/>), not even the
     /// message being written is: its final dot is not sent, and the sender ends.
     /// </summary>
     private void Sender(Announcement announcement, AnnouncementMessage.Draft draft, ChannelReader<Delivery[]> rows, Ledger ledger, ClaimLease lease, RunProgress progress,
-        Action stopReading, CancellationToken stop)
+        CancellationTokenSource pass)
     {
         var (handful, taken, added) = (Array.Empty<Delivery>(), 0, 0L);
         var commit = () => ledger.Committed(added);
@@ -221,11 +241,11 @@ internal sealed partial class DeliveryRun(
         };
         try
         {
-            while (!stop.IsCancellationRequested && Next(rows, ref handful, ref taken, commit) is { } row && !stop.IsCancellationRequested)
+            while (!pass.IsCancellationRequested && Next(rows, ref handful, ref taken, commit) is { } row && !pass.IsCancellationRequested)
             {
                 if (!lease.Held)
                 {
-                    stopReading();
+                    pass.Cancel();
                     break;
                 }
                 // Those who left, bounced or complained since the ledger was taken are skipped, not mailed.
@@ -252,7 +272,10 @@ internal sealed partial class DeliveryRun(
                 // The message's pooled bytes go back once it is sent, or left for the next run.
                 using (message)
                 {
-                    if (Deliver(row, message, row.FirstAttempt ?? now, commit, beforeEnd, stop) is { } outcome)
+                    // A refusal or a dropped connection after the claims were lost is not recorded: the
+                    // row may be another node's by now, sent, and must not be marked for sending again.
+                    if (Deliver(row, message, row.FirstAttempt ?? now, commit, beforeEnd, pass.Token) is { } outcome
+                        && (outcome.Status == DeliveryStatus.Sent || lease.Held))
                         added = Record(ledger, progress, row, outcome);
                 }
             }
@@ -290,8 +313,11 @@ internal sealed partial class DeliveryRun(
         return ledger.Add(outcome);
     }
 
-    /// <summary>The outcome of sending <paramref name="message"/>; null when it was not sent and its row stays as it was.</summary>
-    private DeliveryOutcome? Deliver(Delivery row, WireMessage message, DateTimeOffset first, Action commit, Action beforeEnd, CancellationToken stop)
+    /// <summary>
+    /// The outcome of sending <paramref name="message"/>; null when it was not sent and its row stays as
+    /// it was (the pass stopped while the pacer held it, or the claims were lost before its end).
+    /// </summary>
+    private DeliveryOutcome? Deliver(Delivery row, WireMessage message, DateTimeOffset first, Action commit, Action beforeEnd, CancellationToken pass)
     {
         // The Message-ID Compose wrote: the same for this announcement and address every time.
         var messageId = message.MessageId;
@@ -301,9 +327,9 @@ internal sealed partial class DeliveryRun(
             // The pacer may hold the sender for long: what it has sent is committed first.
             if (pacer.Enabled)
                 commit();
-            pacer.Wait(stop).GetAwaiter().GetResult();
+            pacer.Wait(pass).GetAwaiter().GetResult();
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (pass.IsCancellationRequested)
         {
             return null;
         }

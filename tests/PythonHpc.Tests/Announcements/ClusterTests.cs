@@ -130,6 +130,11 @@ public sealed class ClusterTests : IDisposable
             await WaitFor(async () => (await store.Announcements(Ct)).Single().State == AnnouncementState.Done, TimeSpan.FromSeconds(180), nodes, "the announcement to be done");
             Assert.Contains("claims lapsed", sleeper.Output, StringComparison.Ordinal);
             EveryoneOnceButTheWire(server, pausedWhen, "the paused node's");
+            // And what went twice was on the wire when the node stopped: a copy of it had arrived by then
+            // (a second is allowed for the relay to finish reading). A message finished on waking would
+            // come seconds later.
+            foreach (var copies in server.Arrivals.GroupBy(a => a.Recipient).Where(g => g.Count() > 1))
+                Assert.True(copies.Min(c => c.At) < pausedWhen + TimeSpan.FromSeconds(1), $"{copies.Key}: no copy arrived before the node was paused");
             var counts = await store.Counts(id, Ct);
             Assert.Equal((Subscribers, 0, 0, 0), (counts.Sent, counts.Pending, counts.Deferred, counts.Failed));
         }

@@ -41,10 +41,11 @@ SET synchronous_commit = off;
 -- moment (they lose their claim in that commit). Waiting for them could deadlock: the ledger's
 -- transaction holds the rows it has updated and waits for its next, which the renewal may hold
 -- already. PostgreSQL then aborts one side, and an aborted commit would leave messages that went
--- unrecorded, to be sent again.
+-- unrecorded, to be sent again. Only ever extended: a renewal late on its way must not shorten a
+-- claim taken after it started.
 -- name: renew-claims
 UPDATE deliveries d SET claimed_until = @until
 FROM (SELECT announcement_id, subscriber_id FROM deliveries
-      WHERE announcement_id = @id AND claimed_by = @owner
+      WHERE announcement_id = @id AND claimed_by = @owner AND claimed_until < @until
       FOR UPDATE SKIP LOCKED) mine
 WHERE d.announcement_id = mine.announcement_id AND d.subscriber_id = mine.subscriber_id;

@@ -44,5 +44,6 @@ PRAGMA synchronous = NORMAL;
 PRAGMA wal_autocheckpoint = 8192;
 
 -- A process's claims extended while it sends (SQLite has one writer at a time: no row to wait for).
+-- Only ever extended: a renewal late on its way must not shorten a claim taken after it started.
 -- name: renew-claims
-UPDATE deliveries SET claimed_until = @until WHERE announcement_id = @id AND claimed_by = @owner;
+UPDATE deliveries SET claimed_until = @until WHERE announcement_id = @id AND claimed_by = @owner AND claimed_until < @until;
