@@ -29,6 +29,9 @@ internal sealed class AnnouncementStore
 
     public Database Database => _database;
 
+    /// <summary>How long this process's claims last unless renewed (Cluster:FailoverAfter): what a run's <see cref="ClaimLease"/> counts with.</summary>
+    public TimeSpan ClaimFor => _claimFor;
+
     private DateTimeOffset Now => _clock.GetUtcNow();
 
     /// <summary>The ids of every post ever seen, their videos, and whether posts were ever looked at (the first-start guard).</summary>

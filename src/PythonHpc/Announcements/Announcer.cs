@@ -77,7 +77,7 @@ internal sealed partial class Announcer(AnnouncementStore store, DeliveryRun run
             await store.Start(announcement.Id, stop);
             await ReleaseGone(announcement.Id, stop);
             // Taken before the run's first claim: those claims last at least as long as it says.
-            using var lease = new ClaimLease(clock, cluster.FailoverAfter);
+            using var lease = new ClaimLease(clock, store.ClaimFor);
             using var renewing = new CancellationTokenSource();
             var renewal = Renew(announcement.Id, lease, renewing.Token);
             try
