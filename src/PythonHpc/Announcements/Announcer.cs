@@ -11,7 +11,7 @@ namespace PythonHpc.Announcements;
 /// <see cref="ClusterOptions.FailoverAfter"/> when the process dies, for another to take the row.
 /// An announcement is done when no row is pending or deferred.
 /// </summary>
-internal sealed partial class Announcer(AnnouncementStore store, DeliveryRun run, ClusterOptions cluster, TimeProvider clock, ILogger<Announcer> log)
+internal sealed partial class Announcer(AnnouncementStore store, DeliveryRun run, TimeProvider clock, ILogger<Announcer> log)
 {
     /// <summary>This process, as the owner of its claims.</summary>
     public static readonly string Owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
@@ -149,10 +149,10 @@ internal sealed partial class Announcer(AnnouncementStore store, DeliveryRun run
     /// </summary>
     private async Task Renew(long id, ClaimLease lease, CancellationToken done)
     {
-        var retry = TimeSpan.FromSeconds(1) < cluster.RenewEvery ? TimeSpan.FromSeconds(1) : cluster.RenewEvery;
+        var retry = TimeSpan.FromSeconds(1) < lease.RenewEvery ? TimeSpan.FromSeconds(1) : lease.RenewEvery;
         try
         {
-            for (var wait = cluster.RenewEvery; ; )
+            for (var wait = lease.RenewEvery; ; )
             {
                 await Task.Delay(wait, clock, done);
                 await lease.Gate.WaitAsync(done);
@@ -163,7 +163,7 @@ internal sealed partial class Announcer(AnnouncementStore store, DeliveryRun run
                     var renewing = lease.Renewing();
                     await store.RenewClaims(id, done);
                     lease.Renewed(renewing);
-                    wait = cluster.RenewEvery;
+                    wait = lease.RenewEvery;
                 }
                 catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException or IOException)
                 {

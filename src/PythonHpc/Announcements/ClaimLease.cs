@@ -32,6 +32,12 @@ internal sealed class ClaimLease(TimeProvider clock, TimeSpan length) : IDisposa
     /// <summary>How long a claim lasts (Cluster:FailoverAfter).</summary>
     public TimeSpan Length => length;
 
+    /// <summary>
+    /// How often the claims are renewed: a third of their length. A renewal that fails is tried again a
+    /// second later; claims not renewed for nine tenths of their length are lost.
+    /// </summary>
+    public TimeSpan RenewEvery => length / 3;
+
     /// <summary>Whether the claims still hold, with the margin; false from the first time they do not, until <see cref="Restart"/>.</summary>
     public bool Held
     {

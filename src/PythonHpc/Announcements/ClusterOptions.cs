@@ -15,12 +15,6 @@ internal sealed class ClusterOptions
     /// </summary>
     public TimeSpan FailoverAfter { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>
-    /// How often a claim is renewed: a third of its length. A renewal that fails is tried again a second
-    /// later; a run that has not renewed for nine tenths of the length stops sending (<see cref="ClaimLease"/>).
-    /// </summary>
-    public TimeSpan RenewEvery => FailoverAfter / 3;
-
     public IEnumerable<string> Validate()
     {
         if (FailoverAfter < TimeSpan.FromSeconds(3) || FailoverAfter > TimeSpan.FromHours(1))

@@ -99,23 +99,26 @@ internal sealed partial class DeliveryRun(
                 if (lease.Lost)
                 {
                     LogClaimsLost(log, announcement.Id);
+                    // Every outcome of the pass is committed (its senders have ended): what this process
+                    // still holds is unsent, and goes back at once, for whoever looks next.
+                    await store.ReleaseClaims(announcement.Id, Announcer.Owner, CancellationToken.None);
                     // Lost again before a single message went (the database slow or away): a pause
                     // before trying again, as long as the run is not stopped, rather than go round at once.
                     if (progress.Done == doneAtLoss)
-                        await Task.Delay(lease.Length / 3, clock, stop);
+                    {
+                        try
+                        {
+                            await Task.Delay(lease.RenewEvery, clock, stop);
+                        }
+                        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                        {
+                            break;
+                        }
+                    }
                     doneAtLoss = progress.Done;
-                    // Every outcome of the pass is committed (its senders have ended): what this process
-                    // still holds is unsent, and goes back before new claims are taken.
-                    await lease.Gate.WaitAsync(stop);
-                    try
-                    {
-                        await store.ReleaseClaims(announcement.Id, Announcer.Owner, stop);
-                        lease.Restart();
-                    }
-                    finally
-                    {
-                        lease.Gate.Release();
-                    }
+                    // Before any new claim; a renewal of the old lease still under way changes nothing
+                    // in the new one (see ClaimLease) nor in the database (claims are only extended).
+                    lease.Restart();
                     await Pass(announcement, draft, ledger, lease, progress, stop);
                 }
                 // Those who confirmed during the run are added at its end, and sent in another pass.
@@ -272,10 +275,11 @@ internal sealed partial class DeliveryRun(
                 // The message's pooled bytes go back once it is sent, or left for the next run.
                 using (message)
                 {
-                    // A refusal or a dropped connection after the claims were lost is not recorded: the
-                    // row may be another node's by now, sent, and must not be marked for sending again.
+                    // A refusal after the claims were lost is not recorded: the row may be another node's
+                    // by now, sent, and must not be marked for sending again. What may have gone (sent,
+                    // or the connection lost after its end) is recorded, and counted when it may go twice.
                     if (Deliver(row, message, row.FirstAttempt ?? now, commit, beforeEnd, pass.Token) is { } outcome
-                        && (outcome.Status == DeliveryStatus.Sent || lease.Held))
+                        && (outcome.Status == DeliveryStatus.Sent || outcome.PossibleDuplicates > row.PossibleDuplicates || lease.Held))
                         added = Record(ledger, progress, row, outcome);
                 }
             }

@@ -62,7 +62,8 @@ public sealed partial class PostfixTests : IDisposable
         await Task.Delay(500, Ct);
         var delivered = postfix.Delivered(domain);
         var log = postfix.Log;
-        Assert.Single(Regex.Matches(log, "improper command pipelining after EHLO from localhost"));
+        // The control client's error, and none of ours (nor a session cut short).
+        Assert.True(Regex.Count(log, "improper command pipelining") == 1 && !log.Contains("lost connection", StringComparison.Ordinal), log);
         Assert.True(delivered.Count == Readers, $"{delivered.Count} messages delivered, {Readers} expected:\n{log}");
         Assert.Equal(readers, delivered.Select(m => DeliveredTo().Match(m).Groups[1].Value).Order(StringComparer.Ordinal));
 

@@ -51,16 +51,70 @@ public sealed class PostfixServer
     /// <summary>Postfix's log so far: what it said of each connection and delivery, for a failing test.</summary>
     public string Log => File.Exists(Path.Combine(_folder, "maillog")) ? File.ReadAllText(Path.Combine(_folder, "maillog")) : "";
 
+    private const string Prefix = "pythonhpc-postfix-";
+
     private static PostfixServer Start()
     {
-        var folder = Path.Combine(Path.GetTempPath(), "pythonhpc-postfix-" + Guid.NewGuid().ToString("N")[..12]);
+        StopLeftovers();
+        // Named after this process, so that a later run knows a folder whose process is gone.
+        var folder = Path.Combine(Path.GetTempPath(), $"{Prefix}{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
         var server = new PostfixServer(folder, SmtpRecorder.FreePort());
-        Directory.CreateDirectory(server.Configuration);
+        try
+        {
+            server.Configure();
+            Check(Tool.Run("/usr/sbin/postfix", ["-c", server.Configuration, "check"]), "postfix check", server);
+            Check(Tool.Run("/usr/sbin/postfix", ["-c", server.Configuration, "start"]), "postfix start", server);
+            return server;
+        }
+        catch
+        {
+            server.Stop();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Stops the instances of test runs that were killed before they could (master(8) runs in the
+    /// background, holding its port and folder), and removes their folders.
+    /// </summary>
+    private static void StopLeftovers()
+    {
+        foreach (var folder in Directory.GetDirectories(Path.GetTempPath(), Prefix + "*"))
+        {
+            var name = Path.GetFileName(folder)[Prefix.Length..];
+            if (int.TryParse(name.Split('-')[0], CultureInfo.InvariantCulture, out var pid) && !Running(pid))
+                new PostfixServer(folder, 0).Stop();
+        }
+    }
+
+    private static bool Running(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private void Configure()
+    {
+        var folder = _folder;
+        // Readable by the postfix user (the queue) and nobody (delivery) whatever the umask.
+        if (!OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        }
+        Directory.CreateDirectory(Configuration);
         // The queue folder must exist and be root's; `postfix check` makes what goes in it and the data folder.
         Directory.CreateDirectory(Path.Combine(folder, "spool"));
         Directory.CreateDirectory(Path.Combine(folder, "mail"));
         Check(Tool.Run("chown", ["nobody:nogroup", Path.Combine(folder, "mail")]), "chown");
-        File.WriteAllText(Path.Combine(server.Configuration, "main.cf"), $"""
+        File.WriteAllText(Path.Combine(Configuration, "main.cf"), $"""
             compatibility_level = 3.6
             queue_directory = {folder}/spool
             data_directory = {folder}/data
@@ -75,36 +129,35 @@ public sealed class PostfixServer
             inet_protocols = ipv4
             mynetworks = 127.0.0.0/8
             smtpd_relay_restrictions = permit_mynetworks, reject
-            smtpd_recipient_restrictions = check_recipient_access regexp:{server.Configuration}/recipients, permit
+            smtpd_recipient_restrictions = check_recipient_access regexp:{Configuration}/recipients, permit
             smtpd_forbid_unauth_pipelining = yes
             smtpd_forbid_bare_newline = yes
-            virtual_mailbox_domains = regexp:{server.Configuration}/domains
+            virtual_mailbox_domains = regexp:{Configuration}/domains
             virtual_mailbox_base = {folder}/mail
             virtual_mailbox_maps = static:box/
             virtual_uid_maps = static:65534
             virtual_gid_maps = static:65534
             virtual_minimum_uid = 100
             """);
-        File.WriteAllText(Path.Combine(server.Configuration, "recipients"), """
+        File.WriteAllText(Path.Combine(Configuration, "recipients"), """
             /^refused@/ 550 5.1.1 No such user here
             /^later@/ 450 4.2.0 Try again later
             """);
-        File.WriteAllText(Path.Combine(server.Configuration, "domains"), "/./ OK\n");
-        // Debian's services, smtpd on the free port instead of 25, and nothing in a chroot (the
-        // chroot would need copies of the resolver's files).
-        var master = File.ReadAllLines("/etc/postfix/master.cf").Select(line =>
+        File.WriteAllText(Path.Combine(Configuration, "domains"), "/./ OK\n");
+        // Debian's services as shipped (not the machine's /etc/postfix/master.cf, which may add
+        // submission or postscreen), smtpd on the free port instead of 25, and nothing in a chroot
+        // (the chroot would need copies of the resolver's files).
+        var master = File.ReadAllLines("/usr/share/postfix/master.cf.dist").Select(line =>
             line.StartsWith("smtp      inet", StringComparison.Ordinal)
-                ? $"127.0.0.1:{server.Port.ToString(CultureInfo.InvariantCulture)} inet n - n - - smtpd"
+                ? $"127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)} inet n - n - - smtpd"
                 : Regex.Replace(line, @"^(\S+\s+unix(?:-dgram)?\s+\S+\s+\S+\s+)y\b", "$1n"));
-        File.WriteAllLines(Path.Combine(server.Configuration, "master.cf"), master);
-        Check(Tool.Run("/usr/sbin/postfix", ["-c", server.Configuration, "check"]), "postfix check", server);
-        Check(Tool.Run("/usr/sbin/postfix", ["-c", server.Configuration, "start"]), "postfix start", server);
-        return server;
+        File.WriteAllLines(Path.Combine(Configuration, "master.cf"), master);
     }
 
     private void Stop()
     {
-        Tool.Run("/usr/sbin/postfix", ["-c", Configuration, "stop"]);
+        if (File.Exists(Path.Combine(Configuration, "main.cf")))
+            Tool.Run("/usr/sbin/postfix", ["-c", Configuration, "stop"]);
         try
         {
             Directory.Delete(_folder, recursive: true);
