@@ -75,7 +75,7 @@ try
     {
         previous = rate;
         var pass = Stopwatch.StartNew();
-        Parallel.For(count * (1 + composed / count), count * (2 + composed / count), Compose);
+        Parallel.For(count + composed, 2 * count + composed, Compose);
         rate = count / pass.Elapsed.TotalSeconds;
     }
     var clock = Stopwatch.StartNew();

@@ -39,15 +39,7 @@ internal sealed class ClaimLease(TimeProvider clock, TimeSpan length) : IDisposa
     public TimeSpan RenewEvery => length / 3;
 
     /// <summary>Whether the claims still hold, with the margin; false from the first time they do not, until <see cref="Restart"/>.</summary>
-    public bool Held
-    {
-        get
-        {
-            Check(renewing: null);
-            lock (_lock)
-                return !_lost;
-        }
-    }
+    public bool Held => Check(renewing: null);
 
     /// <summary>Lost, and <see cref="Held"/> said so: for the run's log and its report.</summary>
     public bool Lost
@@ -102,21 +94,25 @@ internal sealed class ClaimLease(TimeProvider clock, TimeSpan length) : IDisposa
         Gate.Dispose();
     }
 
-    /// <summary>Finds the claims lost when the margin is reached; extends them by a renewal that came in time.</summary>
-    private void Check((DateTimeOffset Started, int Generation)? renewing)
+    /// <summary>
+    /// Finds the claims lost when the margin is reached; extends them by a renewal that came in time
+    /// (one of an earlier lease changes nothing). Returns whether they hold.
+    /// </summary>
+    private bool Check((DateTimeOffset Started, int Generation)? renewing)
     {
         CancellationTokenSource? lost = null;
+        bool held;
         lock (_lock)
         {
-            if (renewing is { } renewal && renewal.Generation != _generation)
-                return;
             if (!_lost && clock.GetUtcNow() + _margin >= _until)
                 (_lost, lost) = (true, _lostSource);
-            if (!_lost && renewing is { } on)
-                _until = on.Started + length;
+            if (!_lost && renewing is { } renewal && renewal.Generation == _generation)
+                _until = renewal.Started + length;
+            held = !_lost;
         }
         // Outside the lock: cancelling runs the waits' continuations, which may look here again.
         lost?.Cancel();
+        return held;
     }
 }
 
